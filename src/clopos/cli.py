@@ -1,0 +1,299 @@
+"""The ``clopos`` command line: serve the API and administer brands and credentials.
+
+Bad input ends with a one-line error on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clopos.settings import Settings
+
+app = typer.Typer(
+    help="Clopos POS Open API toolkit.", no_args_is_help=True, pretty_exceptions_enable=False
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+demo_app = typer.Typer(help="The demo brand.", no_args_is_help=True)
+brand_app = typer.Typer(help="Brands (tenants).", no_args_is_help=True)
+integrator_app = typer.Typer(help="Integrators (partner systems).", no_args_is_help=True)
+client_app = typer.Typer(help="API client credentials.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+app.add_typer(brand_app, name="brand")
+app.add_typer(integrator_app, name="integrator")
+app.add_typer(client_app, name="client")
+
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def fail(message: str) -> typer.Exit:
+    """Print a one-line error and return the exit to raise (code 2)."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code=2)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except Exception as exc:  # pydantic ValidationError: bad CLOPOS_* value
+        raise fail(f"invalid CLOPOS_* setting: {exc}".splitlines()[0]) from None
+
+
+def _upgrade(settings: Settings) -> None:
+    from clopos.server.store.migrate import upgrade
+
+    try:
+        upgrade(settings.database_url)
+    except Exception as exc:
+        raise fail(f"cannot migrate {_safe_url(settings.database_url)}: {exc}") from None
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<invalid database url>"
+
+
+def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    from clopos.server.store.db import create_engine, session_factory
+
+    async def run() -> T:
+        engine = create_engine(settings.database_url)
+        try:
+            async with session_factory(engine)() as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations to CLOPOS_DATABASE_URL."""
+    settings = _settings()
+    _upgrade(settings)
+    out.print(f"database {_safe_url(settings.database_url)} is up to date")
+
+
+@demo_app.command("seed")
+def demo_seed() -> None:
+    """Create the demo brand `openapitest` with its catalog (idempotent)."""
+    settings = _settings()
+    _upgrade(settings)
+    _print_demo(_seed(settings))
+
+
+def _seed(settings: Settings) -> Any:
+    from clopos.server.demo import seed_demo
+
+    return _with_session(settings, lambda s: seed_demo(s, hash_n=settings.secret_hash_n))
+
+
+def _print_demo(summary: Any) -> None:
+    state = "created" if summary.created else "already present"
+    out.print(f"demo brand [bold]{summary.brand}[/] {state}", highlight=False)
+    table = Table(show_header=False, box=None)
+    table.add_row("brand", summary.brand)
+    table.add_row("integrator_id", summary.integrator_id)
+    table.add_row("client_id", summary.client_id)
+    table.add_row("client_secret", summary.client_secret)
+    table.add_row("venues", ", ".join(str(v) for v in summary.venue_ids))
+    out.print(table)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
+    reload: Annotated[bool, typer.Option(help="Reload on code changes (development).")] = False,
+    seed_demo: Annotated[
+        bool, typer.Option("--seed-demo", help="Seed the demo brand first.")
+    ] = False,
+) -> None:
+    """Migrate the database and serve the Open API."""
+    settings = _settings()
+    if workers > 1 and not settings.redis_url:
+        raise fail(
+            "--workers > 1 needs CLOPOS_REDIS_URL: rate-limit windows must be shared "
+            "between workers (spec §8)"
+        )
+    if workers > 1 and reload:
+        raise fail("--reload and --workers cannot be combined")
+    _upgrade(settings)
+    if seed_demo:
+        _print_demo(_seed(settings))
+    base = f"http://{host}:{port}"
+    out.print(
+        f"serving on [bold]{base}[/]  (database {_safe_url(settings.database_url)})",
+        highlight=False,
+    )
+    out.print(
+        f"  v2 API  {base}/open-api/v2/   v1 API  {base}/open-api/   docs  {base}/docs",
+        highlight=False,
+    )
+    import uvicorn
+
+    uvicorn.run(
+        "clopos.server.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        log_level="info",
+    )
+
+
+@brand_app.command("create")
+def brand_create(
+    slug: Annotated[str, typer.Argument(help="Brand slug used in auth, e.g. `mycafe`.")],
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    test: Annotated[
+        bool, typer.Option("--test/--production", help="Test (sandbox) brand?")
+    ] = False,
+    venue: Annotated[list[str], typer.Option(help="Venue name to create (repeatable).")] = [],  # noqa: B006
+) -> None:
+    """Create a brand and its venues."""
+    if not SLUG.match(slug):
+        raise fail("slug must be lowercase letters, digits, '-' or '_' (max 64)")
+    settings = _settings()
+    _upgrade(settings)
+    from clopos.server.store.models import Venue
+    from clopos.server.store.repositories import tenancy
+
+    async def work(session: AsyncSession) -> list[int]:
+        try:
+            brand = await tenancy.create_brand(session, slug, name or slug, is_test=test)
+        except tenancy.AlreadyExists as exc:
+            raise fail(str(exc)) from None
+        venues = [
+            Venue(brand_id=brand.id, name=v, is_main=1 if i == 0 else 0, media=[])
+            for i, v in enumerate(venue or ["Main"])
+        ]
+        session.add_all(venues)
+        await session.commit()
+        return [v.id for v in venues]
+
+    ids = _with_session(settings, work)
+    kind = "test" if test else "production"
+    out.print(
+        f"created {kind} brand {slug} with venues {', '.join(map(str, ids))}", highlight=False
+    )
+
+
+@brand_app.command("list")
+def brand_list() -> None:
+    """List brands with their venues and clients."""
+    settings = _settings()
+    _upgrade(settings)
+    from clopos.server.store.models import ApiClient, Brand, Venue
+
+    async def work(session: AsyncSession) -> list[tuple[Brand, list[str], list[str]]]:
+        rows = []
+        for brand in (await session.scalars(select(Brand).order_by(Brand.id))).all():
+            venues = (
+                await session.scalars(
+                    select(Venue).where(Venue.brand_id == brand.id).order_by(Venue.id)
+                )
+            ).all()
+            clients = (
+                await session.scalars(
+                    select(ApiClient.client_id).where(ApiClient.brand_id == brand.id)
+                )
+            ).all()
+            rows.append((brand, [f"{v.id} {v.name}" for v in venues], list(clients)))
+        return rows
+
+    table = Table("slug", "name", "mode", "venues", "clients")
+    for brand, venues, clients in _with_session(settings, work):
+        table.add_row(
+            brand.slug,
+            brand.name,
+            "test" if brand.is_test else "production",
+            ", ".join(venues),
+            ", ".join(clients),
+        )
+    out.print(table)
+
+
+@integrator_app.command("create")
+def integrator_create(
+    integrator_id: Annotated[str, typer.Argument(help="Public integrator id.")],
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    test: Annotated[bool, typer.Option("--test/--production", help="Test integrator?")] = True,
+) -> None:
+    """Register an integrator (test integrators may only call test brands)."""
+    if not integrator_id.strip():
+        raise fail("integrator id must not be empty")
+    settings = _settings()
+    _upgrade(settings)
+    from clopos.server.store.repositories import tenancy
+
+    async def work(session: AsyncSession) -> None:
+        try:
+            await tenancy.create_integrator(session, integrator_id, name, is_test=test)
+        except tenancy.AlreadyExists as exc:
+            raise fail(str(exc)) from None
+
+    _with_session(settings, work)
+    out.print(
+        f"created {'test' if test else 'production'} integrator {integrator_id}", highlight=False
+    )
+
+
+@client_app.command("create")
+def client_create(
+    brand: Annotated[str, typer.Option(help="Brand slug the client belongs to.")],
+    client_id: Annotated[str, typer.Option(help="Public client id.")],
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+) -> None:
+    """Create API credentials; the secret is printed once and stored only hashed."""
+    if not client_id.strip():
+        raise fail("client id must not be empty")
+    settings = _settings()
+    _upgrade(settings)
+    from clopos.server.store.repositories import tenancy
+
+    async def work(session: AsyncSession) -> str:
+        found = await tenancy.brand_by_slug(session, brand)
+        if found is None:
+            raise fail(f"no brand {brand!r}; see `clopos brand list`")
+        try:
+            issued = await tenancy.create_client(
+                session, found, client_id, name=name, hash_n=settings.secret_hash_n
+            )
+        except tenancy.AlreadyExists as exc:
+            raise fail(str(exc)) from None
+        return issued.secret
+
+    secret = _with_session(settings, work)
+    out.print(f"client_id      {client_id}", highlight=False)
+    out.print(f"client_secret  {secret}", highlight=False)
+    out.print("store the secret now: it is not shown again", style="yellow")
+
+
+def main() -> None:
+    """Entry point of the ``clopos`` script."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

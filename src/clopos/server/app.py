@@ -1,0 +1,153 @@
+"""``create_app(settings)``: the Open API server as one FastAPI app.
+
+Catalog routers are mounted twice, under ``/open-api`` (v1 header rules, list-shaped
+errors) and ``/open-api/v2`` (JWT in ``x-token``, string error codes); the prefix decides
+authentication and error rendering, the handlers are shared.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from clopos import __version__
+from clopos.server.api import auth, catalog_routers
+from clopos.server.errors import (
+    ApiError,
+    PayloadTooLarge,
+    ResourceNotFound,
+    ValidationFailed,
+    field_path,
+    render,
+)
+from clopos.server.middleware import ApiMiddleware, BodyTooLarge, api_version_of
+from clopos.server.responses import ClopoJSONResponse
+from clopos.server.state import AppState
+from clopos.settings import Settings
+
+log = logging.getLogger("clopos.server")
+
+
+def _unique_id(route: APIRoute) -> str:
+    prefix = "v2" if "/open-api/v2/" in route.path_format else "v1"
+    return f"{prefix}_{route.name}"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app. The database must already be migrated (``clopos db upgrade``)."""
+    settings = settings or Settings()
+    state = AppState.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await state.load_jwt_key()
+        try:
+            yield
+        finally:
+            await state.close()
+
+    app = FastAPI(
+        title="Clopos Open API (clopos.server)",
+        version=__version__,
+        description=(
+            "A faithful, persistent implementation of the Clopos POS Open API. "
+            "v1 routes live under `/open-api/` (headers `x-token`, `x-brand`, `x-venue`); "
+            "v2 routes under `/open-api/v2/` (header `x-token` with the JWT from `/v2/auth`, "
+            "optional `x-venue`). Array and filter parameters use PHP bracket notation: "
+            "`with[0]=group`, `filters[0][0]=type&filters[0][1][0]=GOODS`, "
+            "`sort[0]=created_at&sort[1]=-1`, `date[0]=2026-01-01&date[1]=2026-01-31`."
+        ),
+        lifespan=lifespan,
+        default_response_class=ClopoJSONResponse,
+        generate_unique_id_function=_unique_id,
+    )
+    app.state.clopos = state
+    app.add_middleware(ApiMiddleware, limiter=state.limiter, max_body_bytes=settings.max_body_bytes)
+    _install_error_handlers(app)
+
+    app.include_router(auth.router, prefix="/open-api")
+    for router in catalog_routers():
+        app.include_router(router, prefix="/open-api/v2", tags=["v2"])
+        app.include_router(router, prefix="/open-api", tags=["v1"])
+
+    @app.get("/health", include_in_schema=False)
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app
+
+
+def _version(request: Request) -> str:
+    return api_version_of(request.url.path) or "v2"
+
+
+def _json(error: ApiError, request: Request) -> ClopoJSONResponse:
+    return ClopoJSONResponse(
+        render(error, api_version=_version(request)),
+        status_code=error.status_code,
+        headers=error.headers or None,
+    )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> ClopoJSONResponse:
+        return _json(exc, request)
+
+    @app.exception_handler(RequestValidationError)
+    async def request_invalid(request: Request, exc: RequestValidationError) -> ClopoJSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {"loc": ("body",), "msg": "Invalid request"}
+        location = tuple(first.get("loc", ("body",)))
+        field = field_path(location)
+        if first.get("type") == "json_invalid":
+            message = "The request body is not valid JSON"
+        elif first.get("type") == "missing":
+            message = f"The {field} field is required"
+        else:
+            message = f"The {field} field is invalid: {first.get('msg', 'invalid value')}"
+        fields = [
+            {"field": field_path(tuple(e.get("loc", ()))), "message": str(e.get("msg", ""))}
+            for e in errors
+        ]
+        return _json(ValidationFailed(message, details={"field": field, "errors": fields}), request)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> ClopoJSONResponse:
+        if isinstance(exc.__cause__, BodyTooLarge):
+            limit = request.app.state.clopos.settings.max_body_bytes
+            return _json(PayloadTooLarge(f"The request body is larger than {limit} bytes"), request)
+        if exc.status_code == 404:
+            error: ApiError = ResourceNotFound(
+                f"No route {request.method} {request.url.path}", code="route_not_found"
+            )
+        elif exc.status_code == 405:
+            error = ApiError(
+                f"Method {request.method} is not allowed on {request.url.path}",
+                code="method_not_allowed",
+                status_code=405,
+                headers=dict(exc.headers or {}),
+            )
+        elif exc.status_code == 400:
+            error = ValidationFailed(str(exc.detail))
+        else:
+            error = ApiError(str(exc.detail), code="http_error", status_code=exc.status_code)
+        return _json(error, request)
+
+    @app.exception_handler(Exception)
+    async def unhandled(request: Request, exc: Exception) -> ClopoJSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _json(
+            ApiError(
+                "Internal server error; the failure was logged",
+                code="internal_error",
+                status_code=500,
+            ),
+            request,
+        )

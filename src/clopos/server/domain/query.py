@@ -1,0 +1,361 @@
+"""PHP/Laravel bracket query parsing (spec §4.2, §4.3) — pure, no I/O.
+
+The Open API encodes arrays and tuples as bracketed keys: ``with[0]=a``, ``with[]=b``,
+``filters[0][0]=type&filters[0][1][0]=GOODS``, ``sort[0]=created_at&sort[1]=-1``,
+``date[0]=2026-01-01``. Starlette already percent-decodes keys, so encoded brackets
+(``filters%5B0%5D%5B0%5D``) arrive as plain brackets here.
+
+Tolerated quirks of the existing Python client (existing-python-client.md §8.3): the
+JSON-object query key on products, ``filter[i][1]`` beside ``filters[i][0]``, ``with_``,
+``sort_by/sort_order/date_from/date_to``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from clopos.server.errors import InvalidParameter
+
+_BRACKET_KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
+_SEGMENT = re.compile(r"\[([^\[\]]*)\]")
+
+Nested = dict[str, Any]
+
+
+def parse_brackets(items: Iterable[tuple[str, str]]) -> Nested:
+    """Turn ``[("filters[0][1][]", "a")]`` into ``{"filters": {"0": {"1": {"0": "a"}}}}``.
+
+    Keys are kept as strings; ``[]`` appends the next free integer index. A plain key
+    given twice keeps the last value (as PHP does).
+    """
+    root: Nested = {}
+    for raw_key, value in items:
+        match = _BRACKET_KEY.match(raw_key)
+        if not match:
+            root[raw_key] = value
+            continue
+        name, rest = match.group(1), match.group(2)
+        segments = _SEGMENT.findall(rest)
+        if not segments:
+            root[name] = value
+            continue
+        node = root.get(name)
+        if not isinstance(node, dict):
+            node = {}
+            root[name] = node
+        for i, segment in enumerate(segments):
+            key = segment if segment != "" else str(_next_index(node))
+            if i == len(segments) - 1:
+                node[key] = value
+            else:
+                child = node.get(key)
+                if not isinstance(child, dict):
+                    child = {}
+                    node[key] = child
+                node = child
+    return root
+
+
+def _next_index(node: Nested) -> int:
+    numeric = [int(k) for k in node if k.isdigit()]
+    return max(numeric) + 1 if numeric else 0
+
+
+def as_list(value: Any) -> list[Any]:
+    """A bracket dict with numeric keys as a list ordered by index; a scalar as ``[scalar]``."""
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        if all(k.isdigit() for k in value):
+            return [value[k] for k in sorted(value, key=int)]
+        return [value]
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One ``filters[N]`` tuple: field name and a scalar or list value."""
+
+    field: str
+    value: str | list[str]
+
+    def values(self) -> list[str]:
+        """The value as a list (a scalar becomes a one-item list)."""
+        return list(self.value) if isinstance(self.value, list) else [self.value]
+
+
+@dataclass(frozen=True)
+class Sort:
+    """``sort[0]`` field and ``sort[1]`` direction (1 ascending, -1 descending)."""
+
+    field: str
+    direction: int
+
+
+@dataclass(frozen=True)
+class LimitRule:
+    """Per-resource page size bounds (spec §4.2)."""
+
+    default: int = 50
+    maximum: int = 100
+
+
+@dataclass
+class ListQuery:
+    """Everything a list endpoint reads from its query string."""
+
+    page: int = 1
+    limit: int = 50
+    with_: list[str] = field(default_factory=list)
+    filters: list[Filter] = field(default_factory=list)
+    sort: Sort | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    selects: list[str] | None = None
+    params: Nested = field(default_factory=dict)
+
+    @property
+    def offset(self) -> int:
+        """Rows to skip for the current page."""
+        return (self.page - 1) * self.limit
+
+    def filter_values(self, name: str) -> list[str] | None:
+        """All values given for filter ``name`` (``None`` when not filtered on)."""
+        found: list[str] | None = None
+        for f in self.filters:
+            if f.field == name:
+                found = (found or []) + f.values()
+        return found
+
+    def has_with(self, name: str) -> bool:
+        """Whether ``with[]`` asked for relation ``name``."""
+        return name in self.with_
+
+    def scalar(self, name: str) -> str | None:
+        """A plain (non-bracket) parameter as a string, or ``None``."""
+        value = self.params.get(name)
+        return value if isinstance(value, str) else None
+
+
+def _json_key_query(items: list[tuple[str, str]]) -> Nested | None:
+    """The old client's products query: one key holding a JSON object, empty value."""
+    if len(items) != 1 or not items[0][0].lstrip().startswith("{"):
+        return None
+    try:
+        decoded = json.loads(items[0][0])
+    except ValueError as exc:
+        raise InvalidParameter(
+            "The query string looks like a JSON object but is not valid JSON",
+            details={"parameter": "query"},
+        ) from exc
+    if not isinstance(decoded, dict):
+        return None
+    params: Nested = {}
+    for key in ("page", "limit"):
+        if key in decoded and decoded[key] is not None:
+            params[key] = str(decoded[key])
+    selects = decoded.get("selects[]", decoded.get("selects"))
+    if isinstance(selects, list):
+        selects = ",".join(str(s) for s in selects)
+    if isinstance(selects, str):
+        params["selects"] = selects
+    raw_filters = decoded.get("filters") or {}
+    filters: Nested = {}
+    if isinstance(raw_filters, dict):
+        for index, (name, pair) in enumerate(raw_filters.items()):
+            value = pair[1] if isinstance(pair, list) and len(pair) == 2 else pair
+            filters[str(index)] = {"0": str(name), "1": _stringify(value)}
+    params["filters"] = filters
+    return params
+
+
+def _stringify(value: Any) -> Any:
+    if isinstance(value, list):
+        return {str(i): _stringify(v) for i, v in enumerate(value)}
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def parse_int(params: Nested, name: str, *, default: int, minimum: int, maximum: int) -> int:
+    """An integer parameter within ``[minimum, maximum]``, else 400 ``invalid_parameter``."""
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    valid_range = f"{minimum}-{maximum}" if maximum < 10**9 else f">={minimum}"
+    if not isinstance(raw, str) or not re.fullmatch(r"[+-]?\d+", raw.strip()):
+        raise InvalidParameter(
+            f"The '{name}' parameter must be an integer ({valid_range})",
+            details={"parameter": name, "provided_value": raw, "valid_range": valid_range},
+        )
+    number = int(raw)
+    if not minimum <= number <= maximum:
+        if maximum < 10**9:
+            message = f"The '{name}' parameter must be between {minimum} and {maximum}"
+        else:
+            message = f"The '{name}' parameter must be at least {minimum}"
+        raise InvalidParameter(
+            message,
+            details={"parameter": name, "provided_value": number, "valid_range": valid_range},
+        )
+    return number
+
+
+def parse_bool(params: Nested, name: str, *, default: bool) -> bool:
+    """``true/false/1/0/yes/no`` (case-insensitive), else 400 ``invalid_parameter``."""
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    if isinstance(raw, str):
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+    raise InvalidParameter(
+        f"The '{name}' parameter must be a boolean (true/false or 1/0)",
+        details={"parameter": name, "provided_value": raw},
+    )
+
+
+def _parse_date(raw: Any, name: str) -> date | None:
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, str):
+        text = raw.strip()[:10]
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise InvalidParameter(
+        f"The '{name}' parameter must be a date in YYYY-MM-DD format",
+        details={"parameter": name, "provided_value": raw},
+    )
+
+
+def _parse_filters(raw: Any) -> list[Filter]:
+    filters: list[Filter] = []
+    for index, entry in enumerate(as_list(raw)):
+        if not isinstance(entry, dict) or "0" not in entry or not isinstance(entry["0"], str):
+            raise InvalidParameter(
+                "Invalid filter parameters",
+                details={"parameter": f"filters[{index}]", "provided_value": entry},
+            )
+        value = entry.get("1", "")
+        if isinstance(value, dict):
+            items = as_list(value)
+            if not all(isinstance(v, str) for v in items):
+                raise InvalidParameter(
+                    "Invalid filter parameters",
+                    details={"parameter": f"filters[{index}][1]", "provided_value": value},
+                )
+            filters.append(Filter(entry["0"], [str(v) for v in items]))
+        else:
+            filters.append(Filter(entry["0"], str(value)))
+    return filters
+
+
+def _parse_sort(params: Nested, sortable: Sequence[str], default: Sort | None) -> Sort | None:
+    raw = params.get("sort")
+    field_name: Any = None
+    direction_raw: Any = None
+    if isinstance(raw, dict):
+        first = raw.get("0")
+        if isinstance(first, dict):  # price lists: sort[0][0]=name&sort[0][1]=asc
+            field_name, direction_raw = first.get("0"), first.get("1")
+        else:
+            field_name, direction_raw = first, raw.get("1")
+    elif isinstance(raw, str):
+        field_name = raw
+    if field_name is None and "sort_by" in params:
+        field_name, direction_raw = params.get("sort_by"), params.get("sort_order")
+    if field_name is None or field_name == "":
+        return default
+    if not isinstance(field_name, str) or field_name not in sortable:
+        raise InvalidParameter(
+            f"The sort field must be one of: {', '.join(sortable)}",
+            details={"parameter": "sort[0]", "provided_value": field_name},
+        )
+    direction = default.direction if default else -1
+    if direction_raw not in (None, ""):
+        normalized = str(direction_raw).strip().lower()
+        if normalized in {"1", "asc"}:
+            direction = 1
+        elif normalized in {"-1", "desc"}:
+            direction = -1
+        else:
+            raise InvalidParameter(
+                "The sort direction must be 1 (ascending) or -1 (descending)",
+                details={"parameter": "sort[1]", "provided_value": direction_raw},
+            )
+    return Sort(field_name, direction)
+
+
+def parse_list_query(
+    items: Iterable[tuple[str, str]],
+    *,
+    limit_rule: LimitRule,
+    sortable: Sequence[str] = (),
+    default_sort: Sort | None = None,
+) -> ListQuery:
+    """Read paging, ``with``, ``filters``, ``sort``, ``date`` and ``selects`` from a query."""
+    pairs = list(items)
+    params = _json_key_query(pairs)
+    if params is None:
+        params = parse_brackets(pairs)
+    # existing client: filters[i][0] + filter[i][1] on customers
+    if isinstance(params.get("filter"), dict):
+        merged = params.setdefault("filters", {})
+        if isinstance(merged, dict):
+            for key, part in params["filter"].items():
+                target = merged.setdefault(key, {})
+                if isinstance(target, dict) and isinstance(part, dict):
+                    for sub_key, sub_value in part.items():
+                        target.setdefault(sub_key, sub_value)
+    query = ListQuery(params=params)
+    query.page = parse_int(params, "page", default=1, minimum=1, maximum=10**9)
+    query.limit = parse_int(
+        params, "limit", default=limit_rule.default, minimum=1, maximum=limit_rule.maximum
+    )
+    withs: list[str] = []
+    for key in ("with", "with_"):
+        for value in as_list(params.get(key)):
+            if isinstance(value, str):
+                withs.extend(v.strip() for v in _split_with(value) if v.strip())
+    query.with_ = withs
+    query.filters = _parse_filters(params.get("filters"))
+    query.sort = _parse_sort(params, sortable, default_sort)
+    date_range = params.get("date")
+    if isinstance(date_range, dict):
+        query.date_from = _parse_date(date_range.get("0"), "date[0]")
+        query.date_to = _parse_date(date_range.get("1"), "date[1]")
+    if query.date_from is None:
+        query.date_from = _parse_date(params.get("date_from"), "date_from")
+    if query.date_to is None:
+        query.date_to = _parse_date(params.get("date_to"), "date_to")
+    if query.date_from and query.date_to and query.date_from > query.date_to:
+        raise InvalidParameter(
+            "date[0] must not be after date[1]",
+            details={
+                "parameter": "date",
+                "provided_value": [str(query.date_from), str(query.date_to)],
+            },
+        )
+    selects = params.get("selects")
+    if isinstance(selects, str) and selects.strip():
+        query.selects = [s.strip() for s in selects.split(",") if s.strip()]
+    return query
+
+
+def _split_with(value: str) -> list[str]:
+    """``receipt:id,service_notification_id,status`` is one relation with columns, not three."""
+    if ":" in value:
+        return [value]
+    return value.split(",")
