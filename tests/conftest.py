@@ -175,3 +175,34 @@ def api(request: pytest.FixtureRequest) -> tuple[str, dict[str, str]]:
     headers: dict[str, str] = request.getfixturevalue(request.param)
     prefix = "/open-api/v2" if request.param == "v2" else "/open-api"
     return prefix, headers
+
+
+OTHER_BRAND = "otherbrand"
+
+
+@pytest.fixture
+async def other_v2(app: Any, client: httpx.AsyncClient) -> dict[str, str]:
+    """v2 headers for a second test brand with its own copy of the catalog.
+
+    Use it to show that one brand's token never sees another brand's rows.
+    """
+    from clopos.server.demo import seed_brand_catalog
+    from clopos.server.store.repositories import tenancy
+
+    async with app.state.clopos.sessions() as session:
+        brand = await tenancy.create_brand(session, OTHER_BRAND, "Other", is_test=True)
+        await seed_brand_catalog(session, brand)
+        await tenancy.create_client(
+            session, brand, "other-client", secret="other-secret", hash_n=FAST_HASH_N
+        )
+    response = await client.post(
+        "/open-api/v2/auth",
+        json={
+            **DEMO_V2_AUTH,
+            "client_id": "other-client",
+            "client_secret": "other-secret",
+            "brand": OTHER_BRAND,
+        },
+    )
+    assert response.status_code == 200, response.text
+    return {"x-token": response.json()["token"]}

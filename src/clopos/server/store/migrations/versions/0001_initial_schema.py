@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 11:51:00.025549
+Create Date: 2026-11-26 11:56:21.997360
 """
 
 from collections.abc import Sequence

@@ -1,0 +1,7 @@
+"""Routes for customers (to be written)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

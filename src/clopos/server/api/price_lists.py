@@ -1,0 +1,7 @@
+"""Routes for price_lists (to be written)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
