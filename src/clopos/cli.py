@@ -9,15 +9,23 @@ import asyncio
 import re
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
+import click
 import typer
+from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clopos.settings import Settings
+
+if TYPE_CHECKING:
+    from clopos.server.demo import DemoSummary
 
 app = typer.Typer(
     help="Clopos POS Open API toolkit.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -33,23 +41,64 @@ app.add_typer(brand_app, name="brand")
 app.add_typer(integrator_app, name="integrator")
 app.add_typer(client_app, name="client")
 
-out = Console()
-err = Console(stderr=True)
+# soft_wrap: a message is never broken over lines, whatever the terminal width, so that
+# errors stay one line and secrets can be copied (or grepped from a pipe) whole.
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+ASYNC_DRIVER_HINT = (
+    "use an async driver, e.g. sqlite+aiosqlite:///./clopos.db or postgresql+asyncpg://…"
+)
 
 
 def fail(message: str) -> typer.Exit:
     """Print a one-line error and return the exit to raise (code 2)."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    # escape(): messages quote user input and driver errors, which may contain [brackets].
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(code=2)
+
+
+def _first_line(exc: BaseException) -> str:
+    """A one-line description of an exception, preferring the database driver's own words."""
+    cause: BaseException = exc
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        cause = exc.orig  # skips SQLAlchemy's "[SQL: …]" and "(Background on this error…)"
+    lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
+    return lines[0] if lines else type(cause).__name__
 
 
 def _settings() -> Settings:
     try:
-        return Settings()
-    except Exception as exc:  # pydantic ValidationError: bad CLOPOS_* value
-        raise fail(f"invalid CLOPOS_* setting: {exc}".splitlines()[0]) from None
+        settings = Settings()
+    except ValidationError as exc:  # a bad CLOPOS_* value
+        first = exc.errors()[0]
+        name = "CLOPOS_" + "_".join(str(part) for part in first["loc"]).upper()
+        raise fail(f"invalid {name}: {first['msg']}") from None
+    _check_database_url(settings.database_url)
+    return settings
+
+
+def _check_database_url(url: str) -> None:
+    """Fail early, with a hint, on a URL SQLAlchemy cannot parse or a synchronous driver."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        # Not echoed: an unparsable URL may still contain a password.
+        raise fail(f"CLOPOS_DATABASE_URL is not a database URL; {ASYNC_DRIVER_HINT}") from None
+    if "+" not in parsed.drivername:
+        # "sqlite://" and "postgresql://" pick synchronous drivers; the server is async.
+        raise fail(f"CLOPOS_DATABASE_URL names no async driver; {ASYNC_DRIVER_HINT}")
+    database = parsed.database or ""
+    if parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:"):
+        # Checked here because aiosqlite, failing to open the file, leaves a worker thread
+        # that prints its own traceback after the event loop has closed.
+        folder = Path(database).expanduser().parent
+        if not database.startswith("file:") and not folder.is_dir():
+            raise fail(f"cannot create the SQLite database: no directory {folder}")
 
 
 def _upgrade(settings: Settings) -> None:
@@ -58,7 +107,8 @@ def _upgrade(settings: Settings) -> None:
     try:
         upgrade(settings.database_url)
     except Exception as exc:
-        raise fail(f"cannot migrate {_safe_url(settings.database_url)}: {exc}") from None
+        where = _safe_url(settings.database_url)
+        raise fail(f"cannot migrate {where}: {_first_line(exc)}") from None
 
 
 def _safe_url(url: str) -> str:
@@ -72,6 +122,7 @@ def _safe_url(url: str) -> str:
 
 
 def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run ``work`` in a session; a database failure becomes a one-line error (exit 2)."""
     from clopos.server.store.db import create_engine, session_factory
 
     async def run() -> T:
@@ -82,7 +133,27 @@ def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T
         finally:
             await engine.dispose()
 
-    return asyncio.run(run())
+    try:
+        return asyncio.run(run())
+    except (typer.Exit, click.exceptions.Exit):  # a `fail(...)` raised inside ``work``
+        raise
+    except Exception as exc:
+        where = _safe_url(settings.database_url)
+        raise fail(f"database error on {where}: {_first_line(exc)}") from None
+
+
+def _cell(text: str) -> str:
+    """Table cell text shown literally (names are user input and may hold [brackets])."""
+    return escape(text)
+
+
+def _print_table(table: Table) -> None:
+    if out.is_terminal:
+        out.print(table)
+        return
+    # Piped output gets room so that no cell wraps and `clopos brand list | grep` sees one
+    # line per row. (Console.print(width=…) cannot exceed the console's own width.)
+    Console(file=out.file, width=1000, soft_wrap=True).print(table)
 
 
 @db_app.command("upgrade")
@@ -101,13 +172,14 @@ def demo_seed() -> None:
     _print_demo(_seed(settings))
 
 
-def _seed(settings: Settings) -> Any:
+def _seed(settings: Settings) -> DemoSummary:
     from clopos.server.demo import seed_demo
 
     return _with_session(settings, lambda s: seed_demo(s, hash_n=settings.secret_hash_n))
 
 
-def _print_demo(summary: Any) -> None:
+def _print_demo(summary: DemoSummary) -> None:
+    """The demo credentials, as `make run` shows them to a newcomer."""
     state = "created" if summary.created else "already present"
     out.print(f"demo brand [bold]{summary.brand}[/] {state}", highlight=False)
     table = Table(show_header=False, box=None)
@@ -116,7 +188,7 @@ def _print_demo(summary: Any) -> None:
     table.add_row("client_id", summary.client_id)
     table.add_row("client_secret", summary.client_secret)
     table.add_row("venues", ", ".join(str(v) for v in summary.venue_ids))
-    out.print(table)
+    _print_table(table)
 
 
 @app.command()
@@ -175,6 +247,9 @@ def brand_create(
     """Create a brand and its venues."""
     if not SLUG.match(slug):
         raise fail("slug must be lowercase letters, digits, '-' or '_' (max 64)")
+    venue_names = [v.strip() for v in venue] or ["Main"]
+    if not all(venue_names):
+        raise fail("venue names must not be empty")
     settings = _settings()
     _upgrade(settings)
     from clopos.server.store.models import Venue
@@ -185,9 +260,10 @@ def brand_create(
             brand = await tenancy.create_brand(session, slug, name or slug, is_test=test)
         except tenancy.AlreadyExists as exc:
             raise fail(str(exc)) from None
+        # The first venue is the main one: v2 tokens default to it (docs/decisions.md).
         venues = [
             Venue(brand_id=brand.id, name=v, is_main=1 if i == 0 else 0, media=[])
-            for i, v in enumerate(venue or ["Main"])
+            for i, v in enumerate(venue_names)
         ]
         session.add_all(venues)
         await session.commit()
@@ -226,13 +302,13 @@ def brand_list() -> None:
     table = Table("slug", "name", "mode", "venues", "clients")
     for brand, venues, clients in _with_session(settings, work):
         table.add_row(
-            brand.slug,
-            brand.name,
+            _cell(brand.slug),
+            _cell(brand.name),
             "test" if brand.is_test else "production",
-            ", ".join(venues),
-            ", ".join(clients),
+            _cell(", ".join(venues)),
+            _cell(", ".join(clients)),
         )
-    out.print(table)
+    _print_table(table)
 
 
 @integrator_app.command("create")
@@ -242,7 +318,9 @@ def integrator_create(
     test: Annotated[bool, typer.Option("--test/--production", help="Test integrator?")] = True,
 ) -> None:
     """Register an integrator (test integrators may only call test brands)."""
-    if not integrator_id.strip():
+    # Stripped because /v2/auth strips the integrator_id it receives.
+    integrator_id = integrator_id.strip()
+    if not integrator_id:
         raise fail("integrator id must not be empty")
     settings = _settings()
     _upgrade(settings)
@@ -267,7 +345,9 @@ def client_create(
     name: Annotated[str, typer.Option(help="Display name.")] = "",
 ) -> None:
     """Create API credentials; the secret is printed once and stored only hashed."""
-    if not client_id.strip():
+    # Stripped because both auth endpoints strip the client_id they receive.
+    client_id = client_id.strip()
+    if not client_id:
         raise fail("client id must not be empty")
     settings = _settings()
     _upgrade(settings)

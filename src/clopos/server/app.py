@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clopos import __version__
@@ -107,7 +108,14 @@ def _install_error_handlers(app: FastAPI) -> None:
         location = tuple(first.get("loc", ("body",)))
         field = field_path(location)
         if first.get("type") == "json_invalid":
-            message = "The request body is not valid JSON"
+            # loc is ("body", <character offset>); ctx.error is the decoder's reason.
+            ctx = first.get("ctx")
+            reason = (
+                ctx.get("error", "invalid syntax") if isinstance(ctx, dict) else "invalid syntax"
+            )
+            position = location[1] if len(location) > 1 else 0
+            message = f"The request body is not valid JSON: {reason} at character {position}"
+            field = "body"
         elif first.get("type") == "missing":
             message = f"The {field} field is required"
         else:
@@ -140,14 +148,46 @@ def _install_error_handlers(app: FastAPI) -> None:
             error = ApiError(str(exc.detail), code="http_error", status_code=exc.status_code)
         return _json(error, request)
 
+    @app.exception_handler(DBAPIError)
+    async def database_error(request: Request, exc: DBAPIError) -> ClopoJSONResponse:
+        if not _refused_value(exc):
+            return _internal_error(request)
+        # The database refused a value the request carried (an integer beyond the column's
+        # range, a NUL character in text): the caller's input, not a server fault.
+        log.warning("database refused a value on %s %s: %s", request.method, request.url.path, exc)
+        return _json(_value_refused(), request)
+
+    @app.exception_handler(OverflowError)
+    async def overflow(request: Request, exc: OverflowError) -> ClopoJSONResponse:
+        # sqlite3 raises a bare OverflowError for integers beyond 64 bits.
+        log.warning("value overflow on %s %s: %s", request.method, request.url.path, exc)
+        return _json(_value_refused(), request)
+
     @app.exception_handler(Exception)
     async def unhandled(request: Request, exc: Exception) -> ClopoJSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return _json(
-            ApiError(
-                "Internal server error; the failure was logged",
-                code="internal_error",
-                status_code=500,
-            ),
-            request,
-        )
+        return _internal_error(request)
+
+
+def _value_refused() -> ValidationFailed:
+    return ValidationFailed("A value in the request is out of range for its field")
+
+
+def _refused_value(exc: DBAPIError) -> bool:
+    """Whether the database refused a *value* (SQLSTATE class 22, "data exception")."""
+    if isinstance(exc, DataError):
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith("22")
+
+
+def _internal_error(request: Request) -> ClopoJSONResponse:
+    """A JSON 500 that names no internals; the traceback goes to the log only."""
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return _json(
+        ApiError(
+            "Internal server error; the failure was logged",
+            code="internal_error",
+            status_code=500,
+        ),
+        request,
+    )

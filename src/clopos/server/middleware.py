@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from clopos.server.errors import ApiError, PayloadTooLarge
+from clopos.server.errors import ApiError, PayloadTooLarge, render
 from clopos.server.ratelimit import RateLimiter, WindowState, most_constrained
 from clopos.server.responses import dumps
 
@@ -38,8 +38,6 @@ def client_ip(scope: Scope) -> str:
 
 async def send_error(send: Send, error: ApiError, api_version: str | None) -> None:
     """Write an error response directly at the ASGI level."""
-    from clopos.server.errors import render
-
     body = dumps(render(error, api_version=api_version or "v2"))
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     headers += [(k.lower().encode(), v.encode()) for k, v in error.headers.items()]
@@ -65,16 +63,14 @@ class ApiMiddleware:
         path: str = scope["path"]
         version = api_version_of(path)
 
-        declared = _content_length(scope)
-        if declared is not None and declared > self.max_body_bytes:
-            await send_error(send, _too_large(self.max_body_bytes), version)
-            return
-
         guarded = version == "v2" and not is_auth_path(path)
         ip = client_ip(scope)
+        # Tier 2's window as last seen; reported with the other tiers so the headers show
+        # whichever is closest to its limit (spec §8.1 "currently most constrained tier").
+        failures: WindowState | None = None
         if guarded:
             try:
-                await self.limiter.check_failures(ip)
+                failures = await self.limiter.check_failures(ip)
             except ApiError as error:
                 await send_error(send, error, version)
                 return
@@ -92,34 +88,45 @@ class ApiMiddleware:
             return message
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal failures
             if message["type"] == "http.response.start" and version is not None:
-                status = int(message["status"])
+                if guarded and int(message["status"]) >= 400:
+                    failures = await self.limiter.record_failure(ip)
                 states: list[WindowState] = list(state.get("ratelimit", []))
-                if guarded and status >= 400:
-                    failed = await self.limiter.record_failure(ip)
-                    if failed is not None:
-                        states.append(failed)
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                v1_states = [s for s in states if s.tier.startswith("v1")]
-                v2_states = [s for s in states if not s.tier.startswith("v1")]
-                extra: dict[str, str] = {}
-                chosen_v2 = most_constrained(v2_states)
-                if chosen_v2 is not None and (guarded or is_auth_path(path) or version == "v2"):
-                    extra.update(chosen_v2.v2_headers())
-                chosen_v1 = most_constrained(v1_states)
-                if chosen_v1 is not None:
-                    extra.update(chosen_v1.v1_headers())
-                for name, value in extra.items():
-                    if name.lower().encode() not in present:
-                        headers.append((name.lower().encode(), value.encode()))
-                message = {**message, "headers": headers}
+                if failures is not None:
+                    states.append(failures)
+                message = {**message, "headers": _with_limit_headers(message, states)}
             await send(message)
 
+        declared = _content_length(scope)
+        if declared is not None and declared > max_bytes:
+            # Refused before the body is read; still a failed response for tier 2.
+            await send_error(send_with_headers, _too_large(max_bytes), version)
+            return
         try:
             await self.app(scope, capped_receive, send_with_headers)
         except BodyTooLarge:
             await send_error(send_with_headers, _too_large(self.max_body_bytes), version)
+
+
+def _with_limit_headers(message: Message, states: list[WindowState]) -> list[Any]:
+    """The response headers plus ``RateLimit-*`` (v2 tiers) / ``X-RateLimit-*`` (v1 tiers).
+
+    Headers the response already carries (a 429 sets its own) are left alone.
+    """
+    headers = list(message.get("headers", []))
+    present = {name.lower() for name, _ in headers}
+    extra: dict[str, str] = {}
+    chosen_v2 = most_constrained([s for s in states if not s.tier.startswith("v1")])
+    if chosen_v2 is not None:
+        extra.update(chosen_v2.v2_headers())
+    chosen_v1 = most_constrained([s for s in states if s.tier.startswith("v1")])
+    if chosen_v1 is not None:
+        extra.update(chosen_v1.v1_headers())
+    for name, value in extra.items():
+        if name.lower().encode() not in present:
+            headers.append((name.lower().encode(), value.encode()))
+    return headers
 
 
 class BodyTooLarge(Exception):

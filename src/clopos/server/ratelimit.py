@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage, Storage
@@ -19,6 +20,9 @@ from limits.storage import storage_from_string
 
 from clopos.server.errors import RateLimited
 from clopos.settings import Settings
+
+if TYPE_CHECKING:
+    from redis.asyncio import ConnectionPool
 
 
 @dataclass(frozen=True)
@@ -67,12 +71,22 @@ class RateLimiter:
         self.enabled = settings.rate_limit_enabled
         self.shared = settings.redis_url is not None
         self._storage: Storage
+        # The Redis connection pool is ours (not the library's) so ``close`` can release it.
+        self._redis_pool: ConnectionPool | None = None
         if settings.redis_url:
+            import redis.asyncio as aioredis  # optional extra, only needed with Redis
+
+            self._redis_pool = aioredis.ConnectionPool.from_url(settings.redis_url)
+            # (passed through a dict: the library types its options as scalars only)
+            pool_option: dict[str, Any] = {"connection_pool": self._redis_pool}
             uri = settings.redis_url
             if not uri.startswith("async+"):
                 uri = "async+" + uri
             storage = storage_from_string(
-                uri, implementation="redispy", key_prefix=settings.rate_limit_key_prefix
+                uri,
+                implementation="redispy",
+                key_prefix=settings.rate_limit_key_prefix,
+                **pool_option,
             )
             assert isinstance(storage, Storage)
             self._storage = storage
@@ -135,6 +149,11 @@ class RateLimiter:
     async def reset(self) -> None:
         """Forget every window (tests and ``clopos`` admin use)."""
         await self._storage.reset()
+
+    async def close(self) -> None:
+        """Release the Redis connections, if any (called when the app shuts down)."""
+        if self._redis_pool is not None:
+            await self._redis_pool.aclose()
 
 
 def _limited(state: WindowState) -> RateLimited:

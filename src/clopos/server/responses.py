@@ -25,8 +25,8 @@ def _default(value: Any) -> Any:
 
 
 def dumps(content: Any) -> bytes:
-    """Serialize to JSON bytes, Decimals exact."""
-    return orjson.dumps(content, default=_default)
+    """Serialize to JSON bytes, Decimals exact; integer dict keys (venue maps) become strings."""
+    return orjson.dumps(content, default=_default, option=orjson.OPT_NON_STR_KEYS)
 
 
 class ClopoJSONResponse(JSONResponse):

@@ -55,5 +55,8 @@ class AppState:
             self.jwt_key = stored
 
     async def close(self) -> None:
-        """Release connections."""
-        await self.engine.dispose()
+        """Release connections (database, and Redis when rate limits live there)."""
+        try:
+            await self.limiter.close()
+        finally:
+            await self.engine.dispose()

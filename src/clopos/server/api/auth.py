@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from clopos.server.api.deps import TEST_MODE_MISMATCH, SessionDep, StateDep
+from clopos.server.api.deps import MAX_ID, TEST_MODE_MISMATCH, SessionDep, StateDep, id_from_text
 from clopos.server.domain.timestamps import unix_seconds, utcnow
 from clopos.server.errors import ApiError, AuthFailed, ValidationFailed
 from clopos.server.middleware import client_ip
@@ -36,12 +37,11 @@ async def _json_object(request: Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        import orjson
-
         body = orjson.loads(raw)
-    except ValueError:
+    except orjson.JSONDecodeError as exc:
+        # orjson names the place: "unexpected character: line 1 column 2 (char 1)".
         raise ValidationFailed(
-            "The request body is not valid JSON", details={"field": "body"}
+            f"The request body is not valid JSON: {exc}", details={"field": "body"}
         ) from None
     if not isinstance(body, dict):
         raise ValidationFailed("The request body must be a JSON object", details={"field": "body"})
@@ -68,7 +68,8 @@ async def _check_credentials(
 ) -> tuple[ApiClient, Brand]:
     """The client and its brand, if the secret matches and the brand is the client's."""
     n = state.settings.secret_hash_n
-    client = await tenancy.client_by_id(session, client_id)
+    # PostgreSQL text cannot hold NUL; such an id names no client (and must not reach the DB).
+    client = None if "\x00" in client_id else await tenancy.client_by_id(session, client_id)
     secret_ok = verify_secret(secret, client.secret_hash if client else dummy_hash(n))
     brand = await tenancy.brand_by_id(session, client.brand_id) if client else None
     if client is None or brand is None or not secret_ok or brand.slug != brand_slug:
@@ -87,7 +88,10 @@ async def auth_v2(request: Request, session: SessionDep, state: StateDep) -> Res
     fields = _text_fields(await _json_object(request), _V2_FIELDS)
     if fields is None:
         raise ApiError(MISSING_FIELDS, code=MISSING_FIELDS, status_code=400)
-    integrator = await tenancy.integrator_by_id(session, fields["integrator_id"])
+    integrator_id = fields["integrator_id"]
+    integrator = (
+        None if "\x00" in integrator_id else await tenancy.integrator_by_id(session, integrator_id)
+    )
     if integrator is None or not integrator.enabled:
         raise ApiError("Invalid integrator_id", code="Invalid integrator_id", status_code=400)
     client, brand = await _check_credentials(
@@ -140,9 +144,10 @@ async def auth_v1(request: Request, session: SessionDep, state: StateDep) -> Res
         session, state, fields["client_id"], fields["client_secret"], fields["brand"]
     )
     venue_text = fields["venue_id"]
+    venue_number = id_from_text(venue_text)
     venue = (
-        await tenancy.venue_of_brand(session, brand.id, int(venue_text))
-        if venue_text.isdigit()
+        await tenancy.venue_of_brand(session, brand.id, venue_number)
+        if venue_number is not None and venue_number <= MAX_ID
         else None
     )
     if venue is None:

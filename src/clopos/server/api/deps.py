@@ -54,18 +54,35 @@ class Caller:
     integrator_id: str | None = None
 
 
+# Ids are PostgreSQL INTEGER columns: a larger number can name no venue, and sending it to
+# the database would fail with an out-of-range error instead of a clear answer.
+MAX_ID = 2**31 - 1
+
+
+def id_from_text(raw: str) -> int | None:
+    """``" 2 "`` → ``2``; ``None`` unless the text is ASCII digits only.
+
+    ``str.isdigit`` alone is not enough: it accepts ``"²"`` and Arabic-Indic digits.
+    """
+    text = raw.strip()
+    if not text or not text.isascii() or not text.isdigit():
+        return None
+    return int(text)
+
+
 async def _venue_of_brand(session: AsyncSession, brand_id: int, raw: str) -> int:
     """Resolve an ``x-venue`` header to a venue id the brand owns (else 400/403)."""
-    text = raw.strip()
-    if not text.isdigit():
+    venue_id = id_from_text(raw)
+    if venue_id is None:
         raise InvalidParameter(
             "The x-venue header must be a venue id (an integer)",
             details={"parameter": "x-venue", "provided_value": raw},
         )
-    venue_id = int(text)
-    found = await session.scalar(
-        select(Venue.id).where(Venue.id == venue_id, Venue.brand_id == brand_id)
-    )
+    found = None
+    if venue_id <= MAX_ID:
+        found = await session.scalar(
+            select(Venue.id).where(Venue.id == venue_id, Venue.brand_id == brand_id)
+        )
     if found is None:
         raise Forbidden(
             f"Venue {venue_id} does not belong to this brand; use an id from GET /venues in x-venue"

@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from clopos.server.errors import InvalidParameter
@@ -30,26 +30,38 @@ Nested = dict[str, Any]
 def parse_brackets(items: Iterable[tuple[str, str]]) -> Nested:
     """Turn ``[("filters[0][1][]", "a")]`` into ``{"filters": {"0": {"1": {"0": "a"}}}}``.
 
-    Keys are kept as strings; ``[]`` appends the next free integer index. A plain key
-    given twice keeps the last value (as PHP does).
+    Keys are kept as strings; ``[]`` appends the next free integer index (one more than the
+    largest integer key so far, as PHP does). A key given twice keeps the last value.
     """
     root: Nested = {}
+    # Next ``[]`` index per dict, by identity, so appending stays O(1) per value. The dict is
+    # kept in the entry too: a replaced dict must not be freed and its id reused.
+    next_index: dict[int, tuple[Nested, int]] = {}
+
+    def child_key(node: Nested, segment: str) -> str:
+        current = next_index.get(id(node), (node, 0))[1]
+        if segment == "":
+            index = current
+        elif segment.isascii() and segment.isdigit():
+            index = int(segment)
+        else:
+            return segment
+        next_index[id(node)] = (node, max(current, index + 1))
+        return str(index) if segment == "" else segment
+
     for raw_key, value in items:
         match = _BRACKET_KEY.match(raw_key)
-        if not match:
+        segments = _SEGMENT.findall(match.group(2)) if match else []
+        if not match or not segments:  # a plain key, or one that is not bracket syntax
             root[raw_key] = value
             continue
-        name, rest = match.group(1), match.group(2)
-        segments = _SEGMENT.findall(rest)
-        if not segments:
-            root[name] = value
-            continue
+        name = match.group(1)
         node = root.get(name)
         if not isinstance(node, dict):
             node = {}
             root[name] = node
         for i, segment in enumerate(segments):
-            key = segment if segment != "" else str(_next_index(node))
+            key = child_key(node, segment)
             if i == len(segments) - 1:
                 node[key] = value
             else:
@@ -59,11 +71,6 @@ def parse_brackets(items: Iterable[tuple[str, str]]) -> Nested:
                     node[key] = child
                 node = child
     return root
-
-
-def _next_index(node: Nested) -> int:
-    numeric = [int(k) for k in node if k.isdigit()]
-    return max(numeric) + 1 if numeric else 0
 
 
 def as_list(value: Any) -> list[Any]:
@@ -137,6 +144,16 @@ class ListQuery:
     def has_with(self, name: str) -> bool:
         """Whether ``with[]`` asked for relation ``name``."""
         return name in self.with_
+
+    def date_bounds(self) -> tuple[datetime | None, datetime | None]:
+        """``date[0]``/``date[1]`` as ``[start, end)`` datetimes: both days inclusive (§4.3).
+
+        Filter with ``column >= start`` and ``column < end``; ``end`` is midnight after
+        ``date[1]``, so every moment of the last day matches.
+        """
+        start = datetime.combine(self.date_from, time.min) if self.date_from else None
+        end = datetime.combine(self.date_to, time.min) + timedelta(days=1) if self.date_to else None
+        return start, end
 
     def scalar(self, name: str) -> str | None:
         """A plain (non-bracket) parameter as a string, or ``None``."""
@@ -225,15 +242,24 @@ def parse_bool(params: Nested, name: str, *, default: bool) -> bool:
     )
 
 
+_DATE_PREFIX = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ](.+))?", re.ASCII)
+
+
 def _parse_date(raw: Any, name: str) -> date | None:
+    """``YYYY-MM-DD``, or a datetime string starting with one (the SDK sends
+    ``YYYY-MM-DDTHH:MM:SS`` for ``date_from``/``date_to``); only the day counts."""
     if raw is None or raw == "":
         return None
     if isinstance(raw, str):
-        text = raw.strip()[:10]
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            pass
+        match = _DATE_PREFIX.fullmatch(raw.strip())
+        if match:
+            try:
+                day = date.fromisoformat(match.group(1))
+                if match.group(2) is not None:
+                    datetime.fromisoformat(raw.strip().replace(" ", "T", 1))
+                return day
+            except ValueError:
+                pass
     raise InvalidParameter(
         f"The '{name}' parameter must be a date in YYYY-MM-DD format",
         details={"parameter": name, "provided_value": raw},
@@ -307,6 +333,13 @@ def parse_list_query(
 ) -> ListQuery:
     """Read paging, ``with``, ``filters``, ``sort``, ``date`` and ``selects`` from a query."""
     pairs = list(items)
+    for key, value in pairs:
+        if "\x00" in key or "\x00" in value:
+            # PostgreSQL text cannot hold NUL; refuse it here rather than fail in the store.
+            raise InvalidParameter(
+                "Query parameters must not contain NUL characters",
+                details={"parameter": key.replace("\x00", "\\0")},
+            )
     params = _json_key_query(pairs)
     if params is None:
         params = parse_brackets(pairs)
@@ -348,9 +381,15 @@ def parse_list_query(
                 "provided_value": [str(query.date_from), str(query.date_to)],
             },
         )
-    selects = params.get("selects")
-    if isinstance(selects, str) and selects.strip():
-        query.selects = [s.strip() for s in selects.split(",") if s.strip()]
+    # ``selects=id,name`` (docs) or ``selects[]=id&selects[]=name`` (httpx lists).
+    selects = [
+        part.strip()
+        for value in as_list(params.get("selects"))
+        if isinstance(value, str)
+        for part in value.split(",")
+        if part.strip()
+    ]
+    query.selects = selects or None
     return query
 
 
