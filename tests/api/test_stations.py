@@ -119,3 +119,13 @@ async def test_other_brand_cannot_read_our_stations(
     foreign = await client.get(f"/open-api/v2/stations/{ours[0]['id']}", headers=other_v2)
     assert foreign.status_code == 404
     assert foreign.json()["error"] == "resource_not_found"
+
+
+async def test_superscript_digit_ids_are_404_not_500(
+    client: httpx.AsyncClient, api: tuple[str, dict[str, str]]
+) -> None:
+    # "²".isdigit() is True in Python; such an id must still simply find nothing.
+    prefix, headers = api
+    for path in ("stations", "categories", "products", "users", "customers"):
+        response = await client.get(f"{prefix}/{path}/²", headers=headers)
+        assert response.status_code == 404, (path, response.text)

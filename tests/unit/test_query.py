@@ -419,3 +419,10 @@ def test_append_index_is_per_array_even_after_replacements() -> None:
     parsed = parse_brackets(items)
     assert all(parsed[f"x{i}"] == "s" for i in range(50))
     assert [parsed[f"y{i}"] for i in range(50)] == [{"0": "c"}] * 50
+
+
+def test_non_ascii_digit_indexes_are_not_list_positions() -> None:
+    # "²".isdigit() is True but int("²") fails: such keys must not be read as indexes.
+    assert as_list({"²": "a"}) == [{"²": "a"}]
+    query = parse_list_query([("with[²]", "group")], limit_rule=LimitRule())
+    assert query.with_ == []

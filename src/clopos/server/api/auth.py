@@ -9,7 +9,8 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from clopos.server.api.deps import MAX_ID, TEST_MODE_MISMATCH, SessionDep, StateDep, id_from_text
+from clopos.server.api.deps import TEST_MODE_MISMATCH, SessionDep, StateDep
+from clopos.server.domain.query import MAX_ID, id_from_text
 from clopos.server.domain.timestamps import unix_seconds, utcnow
 from clopos.server.errors import ApiError, AuthFailed, ValidationFailed
 from clopos.server.middleware import client_ip

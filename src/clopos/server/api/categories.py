@@ -26,11 +26,14 @@ from clopos.server.domain.category_tree import (
     subtree_span,
 )
 from clopos.server.domain.query import (
+    MAX_ID,
     LimitRule,
     ListQuery,
     as_list,
+    id_from_text,
     parse_bool,
     parse_list_query,
+    path_id,
 )
 from clopos.server.domain.timestamps import iso_micro
 from clopos.server.errors import InvalidParameter, ResourceNotFound
@@ -43,7 +46,6 @@ router = APIRouter()
 LIMITS = LimitRule(default=50, maximum=999)
 TYPES = ("PRODUCT", "INGREDIENT", "ACCOUNTING")
 FILTER_FIELDS = ("type",)
-_MAX_ID = 2**31 - 1  # larger ids cannot exist; keeps PostgreSQL from an int overflow
 
 _EXTRA_PARAMS = [
     query_param(
@@ -155,12 +157,13 @@ def _parent_id(query: ListQuery) -> int | None:
     raw = query.params.get("parent_id")
     if raw is None or raw == "":
         return None
-    if not isinstance(raw, str) or not raw.strip().isdigit() or int(raw) > _MAX_ID:
+    number = id_from_text(raw) if isinstance(raw, str) else None
+    if number is None or number > MAX_ID:
         raise InvalidParameter(
             "The 'parent_id' parameter must be a category id (a positive integer)",
             details={"parameter": "parent_id", "provided_value": raw},
         )
-    return int(raw)
+    return number
 
 
 async def _nest(
@@ -226,11 +229,10 @@ async def get_category(
         include_inactive=parse_bool(params, "include_inactive", default=False), types=None
     )
     category = None
-    if category_id.isdigit() and int(category_id) <= _MAX_ID:
+    number = path_id(category_id)
+    if number is not None:
         category = await session.scalar(
-            select(Category).where(
-                Category.id == int(category_id), Category.brand_id == caller.brand_id
-            )
+            select(Category).where(Category.id == number, Category.brand_id == caller.brand_id)
         )
     if category is None:
         raise ResourceNotFound("Category not found")

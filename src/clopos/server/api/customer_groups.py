@@ -15,7 +15,6 @@ from clopos.server.api.deps import CallerDep, SessionDep
 from clopos.server.api.params import list_params
 from clopos.server.domain.query import LimitRule, Sort, parse_list_query
 from clopos.server.domain.timestamps import iso_micro
-from clopos.server.errors import InvalidParameter
 from clopos.server.responses import respond
 from clopos.server.store.models import CustomerGroup
 from clopos.server.store.repositories.paging import fetch_page
@@ -99,12 +98,7 @@ async def list_customer_groups(
         sortable=SORTS,
         default_sort=Sort("id", 1),
     )
-    if query.filters:
-        # Groups have no documented filters; silently ignoring one would return wrong rows.
-        raise InvalidParameter(
-            "Invalid filter parameters",
-            details={"parameter": "filters", "provided_value": query.filters[0].field},
-        )
+    query.reject_filters()
     sort = query.sort or Sort("id", 1)
     column = _SORT_COLUMNS[sort.field]
     rows, total = await fetch_page(

@@ -17,7 +17,7 @@ from clopos.server.api.customer_groups import present_group
 from clopos.server.api.deps import CallerDep, SessionDep
 from clopos.server.api.params import list_params, query_param
 from clopos.server.domain.envelope import pagination_block
-from clopos.server.domain.query import LimitRule, ListQuery, Sort, parse_list_query
+from clopos.server.domain.query import MAX_ID, LimitRule, ListQuery, Sort, parse_list_query, path_id
 from clopos.server.domain.timestamps import day, iso_micro, plain
 from clopos.server.errors import Conflict, InvalidParameter, ResourceNotFound, ValidationFailed
 from clopos.server.responses import respond
@@ -42,7 +42,6 @@ _SORT_COLUMNS = {
     "updated_at": Customer.updated_at,
 }
 # Ids are 32-bit integers in the store; a larger number cannot name a row (404, not a 500).
-_MAX_ID = 2**31 - 1
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -185,7 +184,7 @@ def _customer_filters(query: ListQuery) -> repo.CustomerFilters:
             digits.append(found)
         elif item.field == "group_id":
             if not values or not all(
-                re.fullmatch(r"\d+", v.strip()) and int(v) <= _MAX_ID for v in values
+                re.fullmatch(r"\d+", v.strip()) and int(v) <= MAX_ID for v in values
             ):
                 raise _invalid_filter(index, item.value, "group_id takes integer ids")
             group_ids.append([int(v) for v in values])
@@ -259,14 +258,15 @@ async def list_customers(request: Request, caller: CallerDep, session: SessionDe
     },
 )
 async def get_customer(
-    customer_id: int, request: Request, caller: CallerDep, session: SessionDep
+    customer_id: str, request: Request, caller: CallerDep, session: SessionDep
 ) -> Response:
     """One customer of the caller's brand (``with[]`` accepted); 404 ``resource_not_found``."""
     query = parse_list_query(request.query_params.multi_items(), limit_rule=LIMITS)
     withs = _withs(query)
     customer = None
-    if 1 <= customer_id <= _MAX_ID:
-        customer = await repo.customer_by_id(session, caller.brand_id, customer_id)
+    number = path_id(customer_id)
+    if number is not None:
+        customer = await repo.customer_by_id(session, caller.brand_id, number)
     if customer is None:
         raise ResourceNotFound("Customer not found")
     (data,) = await _present_all(session, caller.brand_id, [customer], withs)
@@ -284,7 +284,7 @@ class CustomerCreate(BaseModel):
     code: Annotated[str | None, Field(max_length=64)] = None
     cid: Annotated[str | None, Field(max_length=64)] = None
     description: Annotated[str | None, Field(max_length=5000)] = None
-    group_id: Annotated[int | None, Field(ge=1, le=_MAX_ID)] = None
+    group_id: Annotated[int | None, Field(ge=1, le=MAX_ID)] = None
     gender: Literal[1, 2] | None = None
     date_of_birth: date | None = None
 

@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clopos.server.domain.query import MAX_ID, id_from_text
 from clopos.server.domain.timestamps import unix_seconds, utcnow
 from clopos.server.errors import AuthFailed, Forbidden, InvalidParameter
 from clopos.server.middleware import api_version_of
@@ -52,22 +53,6 @@ class Caller:
     api_version: str
     client_id: str
     integrator_id: str | None = None
-
-
-# Ids are PostgreSQL INTEGER columns: a larger number can name no venue, and sending it to
-# the database would fail with an out-of-range error instead of a clear answer.
-MAX_ID = 2**31 - 1
-
-
-def id_from_text(raw: str) -> int | None:
-    """``" 2 "`` → ``2``; ``None`` unless the text is ASCII digits only.
-
-    ``str.isdigit`` alone is not enough: it accepts ``"²"`` and Arabic-Indic digits.
-    """
-    text = raw.strip()
-    if not text or not text.isascii() or not text.isdigit():
-        return None
-    return int(text)
 
 
 async def _venue_of_brand(session: AsyncSession, brand_id: int, raw: str) -> int:

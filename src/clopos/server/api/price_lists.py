@@ -18,7 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clopos.server.api.deps import CallerDep, SessionDep
 from clopos.server.api.params import list_params, query_param
 from clopos.server.domain.envelope import pagination_block
-from clopos.server.domain.query import LimitRule, ListQuery, Sort, parse_list_query
+from clopos.server.domain.query import (
+    MAX_ID,
+    LimitRule,
+    ListQuery,
+    Sort,
+    id_from_text,
+    parse_list_query,
+)
 from clopos.server.domain.timestamps import iso_micro, plain
 from clopos.server.errors import InvalidParameter
 from clopos.server.responses import respond
@@ -34,7 +41,6 @@ LIST_WITH = ("prices",)
 LIST_FIELDS = ("id", "name", "description", "status", "created_at", "updated_at")
 PRICE_FILTERS = ("id", "product_id", "list_id")
 PRICE_WITH = ("product", "list")
-_MAX_ID = 2**31 - 1  # larger ids cannot exist; keeps PostgreSQL from an int overflow
 # The price-list pages document their own sort syntax (spec §4.3, §14.10); the common
 # ``sort[0]=name&sort[1]=1`` form is accepted too.
 _LIST_SORT_PARAMS = [
@@ -116,13 +122,13 @@ def _selected_fields(query: ListQuery) -> list[str] | None:
 def _id_values(name: str, values: Iterable[str]) -> list[int]:
     ids: list[int] = []
     for value in values:
-        text = value.strip()
-        if not text.isdigit() or int(text) > _MAX_ID:
+        number = id_from_text(value)
+        if number is None or number > MAX_ID:
             raise InvalidParameter(
                 f"Filter '{name}' needs integer ids",
                 details={"parameter": "filters", "field": name, "provided_value": value},
             )
-        ids.append(int(text))
+        ids.append(number)
     return ids
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from clopos.server.api.deps import CallerDep, SessionDep
 from clopos.server.api.params import list_params, query_param
-from clopos.server.domain.query import LimitRule, parse_bool, parse_list_query
+from clopos.server.domain.query import LimitRule, parse_bool, parse_list_query, path_id
 from clopos.server.domain.timestamps import iso_micro
 from clopos.server.errors import InvalidParameter, ResourceNotFound
 from clopos.server.responses import respond
@@ -20,7 +20,6 @@ from clopos.server.store.repositories.paging import fetch_page
 router = APIRouter()
 
 LIMITS = LimitRule(default=50, maximum=200)
-_MAX_ID = 2**31 - 1  # larger ids cannot exist; keeps PostgreSQL from an int overflow
 
 _EXTRA_PARAMS = [
     query_param("status", "1 active, 0 inactive.", {"type": "integer", "enum": [1, 0]}),
@@ -82,11 +81,10 @@ async def get_station(
 ) -> Response:
     """One station of the caller's brand; 404 ``resource_not_found`` otherwise (§10.7)."""
     station = None
-    if station_id.isdigit() and int(station_id) <= _MAX_ID:
+    number = path_id(station_id)
+    if number is not None:
         station = await session.scalar(
-            select(Station).where(
-                Station.id == int(station_id), Station.brand_id == caller.brand_id
-            )
+            select(Station).where(Station.id == number, Station.brand_id == caller.brand_id)
         )
     if station is None:
         raise ResourceNotFound("Station not found")

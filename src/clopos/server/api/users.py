@@ -10,9 +10,9 @@ from sqlalchemy import Select, select
 
 from clopos.server.api.deps import CallerDep, SessionDep
 from clopos.server.api.params import list_params
-from clopos.server.domain.query import LimitRule, Sort, parse_list_query
+from clopos.server.domain.query import LimitRule, Sort, parse_list_query, path_id
 from clopos.server.domain.timestamps import iso_micro
-from clopos.server.errors import InvalidParameter, ResourceNotFound
+from clopos.server.errors import ResourceNotFound
 from clopos.server.responses import respond
 from clopos.server.store.models import User
 from clopos.server.store.repositories.paging import fetch_page
@@ -29,7 +29,6 @@ _SORT_COLUMNS = {
     "updated_at": User.updated_at,
 }
 # Ids are 32-bit integers in the store; a larger number cannot name a user (404, not a 500).
-_MAX_ID = 2**31 - 1
 
 
 def present_user(user: User) -> dict[str, Any]:
@@ -79,12 +78,7 @@ async def list_users(request: Request, caller: CallerDep, session: SessionDep) -
         sortable=SORTS,
         default_sort=Sort("id", 1),
     )
-    if query.filters:
-        # Users have no documented filters; silently ignoring one would return wrong rows.
-        raise InvalidParameter(
-            "Invalid filter parameters",
-            details={"parameter": "filters", "provided_value": query.filters[0].field},
-        )
+    query.reject_filters()
     sort = query.sort or Sort("id", 1)
     column = _SORT_COLUMNS[sort.field]
     rows, total = await fetch_page(
@@ -98,12 +92,13 @@ async def list_users(request: Request, caller: CallerDep, session: SessionDep) -
 
 @router.get("/users/{user_id}", summary="Get a user")
 async def get_user(
-    user_id: int, request: Request, caller: CallerDep, session: SessionDep
+    user_id: str, request: Request, caller: CallerDep, session: SessionDep
 ) -> Response:
     """One staff account of the caller's brand; 404 ``resource_not_found`` otherwise."""
     user = None
-    if 1 <= user_id <= _MAX_ID:
-        user = await session.scalar(_visible_users(caller.brand_id).where(User.id == user_id))
+    number = path_id(user_id)
+    if number is not None:
+        user = await session.scalar(_visible_users(caller.brand_id).where(User.id == number))
     if user is None:
         raise ResourceNotFound("User not found")
     return respond(request, present_user(user))

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from clopos.server.domain.query import Filter, Nested, as_list
+from clopos.server.domain.query import MAX_ID, Filter, Nested, as_list
 from clopos.server.domain.timestamps import iso_micro, plain, unix_millis
 from clopos.server.errors import InvalidParameter
 from clopos.server.store.models import (
@@ -95,7 +95,6 @@ ALWAYS_SELECTED = ("id", "name", "type")
 
 # Columns and ids are 32-bit integers in the store; larger numbers cannot match anything,
 # and PostgreSQL would reject them as parameters, so they are refused up front.
-_MAX_ID = 2**31 - 1
 _INT = re.compile(r"[+-]?[0-9]+")
 
 
@@ -125,7 +124,7 @@ def _integers(values: Sequence[str], *, field_name: str, index: int) -> tuple[in
     numbers: list[int] = []
     for raw in values:
         text = raw.strip()
-        if not _INT.fullmatch(text) or not 0 <= int(text) <= _MAX_ID:
+        if not _INT.fullmatch(text) or not 0 <= int(text) <= MAX_ID:
             raise _bad_filter(
                 f"The '{field_name}' filter takes integer ids; got {raw!r}", index, raw
             )
@@ -261,7 +260,7 @@ def parse_stop_list_filters(params: Nested) -> StopListFilters:
     raw = params.get("filters")
     if raw is None:
         return result
-    if not isinstance(raw, dict) or not all(key.isdigit() for key in raw):
+    if not isinstance(raw, dict) or not all(key.isascii() and key.isdigit() for key in raw):
         raise _stop_list_error(0, raw)
     for index, entry in enumerate(as_list(raw)):
         if not isinstance(entry, dict) or set(entry) - {"0", "1"} or "1" not in entry:
@@ -269,14 +268,14 @@ def parse_stop_list_filters(params: Nested) -> StopListFilters:
         name = entry.get("0")
         value = entry["1"]
         values = as_list(value) if isinstance(value, dict) else [value]
-        if isinstance(value, dict) and not all(k.isdigit() for k in value):
+        if isinstance(value, dict) and not all(k.isascii() and k.isdigit() for k in value):
             raise _stop_list_error(index, value)
         if name == "id":
             if not values:
                 raise _stop_list_error(index, value)
-            result.product_ids.append(tuple(_stop_list_int(v, index, _MAX_ID) for v in values))
+            result.product_ids.append(tuple(_stop_list_int(v, index, MAX_ID) for v in values))
         elif name in ("limit", "timestamp"):
-            maximum = _MAX_ID if name == "limit" else _MAX_MILLIS
+            maximum = MAX_ID if name == "limit" else _MAX_MILLIS
             if not 1 <= len(values) <= 2:
                 raise _stop_list_error(index, value)
             low = _stop_list_int(values[0], index, maximum)

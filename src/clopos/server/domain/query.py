@@ -26,6 +26,27 @@ _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
 
 Nested = dict[str, Any]
 
+# Ids are PostgreSQL INTEGER columns: a larger number names no row, and sending it to the
+# database would fail with an out-of-range error instead of a clear answer.
+MAX_ID = 2**31 - 1
+
+
+def id_from_text(raw: str) -> int | None:
+    """``" 2 "`` → ``2``; ``None`` unless the text is ASCII digits only.
+
+    ``str.isdigit`` alone is not enough: it accepts ``"²"`` and Arabic-Indic digits.
+    """
+    text = raw.strip()
+    if not text or not text.isascii() or not text.isdigit():
+        return None
+    return int(text)
+
+
+def path_id(raw: str) -> int | None:
+    """A ``/{id}`` path segment as an id that can exist (1…MAX_ID), else ``None`` (→ 404)."""
+    number = id_from_text(raw)
+    return number if number is not None and 1 <= number <= MAX_ID else None
+
 
 def parse_brackets(items: Iterable[tuple[str, str]]) -> Nested:
     """Turn ``[("filters[0][1][]", "a")]`` into ``{"filters": {"0": {"1": {"0": "a"}}}}``.
@@ -78,7 +99,7 @@ def as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     if isinstance(value, dict):
-        if all(k.isdigit() for k in value):
+        if all(k.isascii() and k.isdigit() for k in value):
             return [value[k] for k in sorted(value, key=int)]
         return [value]
     if isinstance(value, list):
@@ -140,6 +161,15 @@ class ListQuery:
             if f.field == name:
                 found = (found or []) + f.values()
         return found
+
+    def reject_filters(self) -> None:
+        """400 ``invalid_parameter`` for a list that has no filters: ignoring one would
+        silently return rows the caller asked to exclude."""
+        if self.filters:
+            raise InvalidParameter(
+                "Invalid filter parameters",
+                details={"parameter": "filters", "provided_value": self.filters[0].field},
+            )
 
     def has_with(self, name: str) -> bool:
         """Whether ``with[]`` asked for relation ``name``."""

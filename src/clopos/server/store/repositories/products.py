@@ -22,7 +22,7 @@ from clopos.server.domain.products import (
     StopListFilters,
     millis_to_datetime,
 )
-from clopos.server.domain.query import ListQuery, Sort
+from clopos.server.domain.query import MAX_ID, ListQuery, Sort, id_from_text
 from clopos.server.store.models import (
     Category,
     Modifier,
@@ -40,8 +40,6 @@ from clopos.server.store.models import (
     Unit,
 )
 from clopos.server.store.repositories.paging import fetch_page
-
-_MAX_ID = 2**31 - 1
 
 SORT_COLUMNS: dict[str, Any] = {
     "id": Product.id,
@@ -129,10 +127,11 @@ async def list_products(
 async def product_by_ref(session: AsyncSession, brand_id: int, ref: str) -> Product | None:
     """A live product by integer ``id`` or by ``cid`` UUID (spec §10.2), else ``None``."""
     text = ref.strip()
-    if text.isascii() and text.isdigit():
-        if int(text) > _MAX_ID:
+    number = id_from_text(text)
+    if number is not None:
+        if number > MAX_ID:
             return None
-        match: ColumnElement[bool] = Product.id == int(text)
+        match: ColumnElement[bool] = Product.id == number
     elif "\x00" in text:  # PostgreSQL text cannot hold NUL; no cid contains one
         return None
     else:
