@@ -163,3 +163,20 @@ async def test_docs_page_is_html(client: httpx.AsyncClient) -> None:
     assert response.headers["content-type"].startswith("text/html")
     assert "swagger-ui" in response.text
     assert "/openapi.json" in response.text
+
+
+async def test_auth_bodies_and_token_header_are_documented(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    assert schema["components"]["securitySchemes"]["xToken"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "x-token",
+        "description": schema["components"]["securitySchemes"]["xToken"]["description"],
+    }
+    v2_auth = schema["paths"]["/open-api/v2/auth"]["post"]
+    body = v2_auth["requestBody"]["content"]["application/json"]["schema"]
+    assert body["required"] == ["client_id", "client_secret", "brand", "integrator_id"]
+    assert v2_auth["security"] == []
+    v1_auth = schema["paths"]["/open-api/auth"]["post"]
+    v1_body = v1_auth["requestBody"]["content"]["application/json"]["schema"]
+    assert v1_body["required"] == ["client_id", "client_secret", "brand", "venue_id"]

@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -81,7 +83,35 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    _document_security(app)
     return app
+
+
+def _document_security(app: FastAPI) -> None:
+    """Declare the ``x-token`` header (spec §2) so ``/docs`` can send it and generators know it."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "xToken": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "x-token",
+                    "description": "v2: the JWT from POST /open-api/v2/auth. v1: the token from "
+                    "POST /open-api/auth, together with the x-brand and x-venue headers.",
+                }
+            }
+            schema["security"] = [{"xToken": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _version(request: Request) -> str:

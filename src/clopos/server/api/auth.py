@@ -80,7 +80,24 @@ async def _check_credentials(
     return client, brand
 
 
-@router.post("/v2/auth", summary="Exchange client credentials for a JWT (v2)")
+def _credentials_body(fields: tuple[str, ...]) -> dict[str, Any]:
+    """``openapi_extra`` documenting the JSON body the route reads by hand."""
+    schema = {
+        "type": "object",
+        "required": list(fields),
+        "properties": {name: {"type": "string"} for name in fields},
+    }
+    return {
+        "requestBody": {"required": True, "content": {"application/json": {"schema": schema}}},
+        "security": [],
+    }
+
+
+@router.post(
+    "/v2/auth",
+    summary="Exchange client credentials for a JWT (v2)",
+    openapi_extra=_credentials_body(_V2_FIELDS),
+)
 async def auth_v2(request: Request, session: SessionDep, state: StateDep) -> Response:
     """Body ``{client_id, client_secret, brand, integrator_id}`` → a one-hour JWT."""
     window = await state.limiter.hit_auth(client_ip(request.scope))
@@ -127,7 +144,11 @@ async def auth_v2(request: Request, session: SessionDep, state: StateDep) -> Res
     )
 
 
-@router.post("/auth", summary="Exchange client credentials for an access token (v1)")
+@router.post(
+    "/auth",
+    summary="Exchange client credentials for an access token (v1)",
+    openapi_extra=_credentials_body(_V1_FIELDS),
+)
 async def auth_v1(request: Request, session: SessionDep, state: StateDep) -> Response:
     """Body ``{client_id, client_secret, brand, venue_id}`` → an opaque one-hour token."""
     window = await state.limiter.hit_auth(client_ip(request.scope))
