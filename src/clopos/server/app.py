@@ -20,7 +20,7 @@ from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clopos import __version__
-from clopos.server.api import auth, catalog_routers
+from clopos.server.api import auth, sandbox, shared_routers, v1_only_routers, v2_only_routers
 from clopos.server.errors import (
     ApiError,
     PayloadTooLarge,
@@ -75,9 +75,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_error_handlers(app)
 
     app.include_router(auth.router, prefix="/open-api")
-    for router in catalog_routers():
+    for router in shared_routers():
         app.include_router(router, prefix="/open-api/v2", tags=["v2"])
         app.include_router(router, prefix="/open-api", tags=["v1"])
+    for router in v2_only_routers():
+        app.include_router(router, prefix="/open-api/v2", tags=["v2"])
+    for router in v1_only_routers():
+        app.include_router(router, prefix="/open-api", tags=["v1"])
+    app.include_router(sandbox.router, prefix="/sandbox", tags=["sandbox (till)"])
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict[str, str]:

@@ -1,19 +1,25 @@
-"""HTTP routes, one module per resource. ``catalog_routers()`` lists those served on both
-prefixes; ``auth`` is mounted separately because its paths differ per version."""
+"""HTTP routes, one module per resource.
+
+``shared_routers()`` are served under both ``/open-api`` and ``/open-api/v2``; a few receipt
+routes exist on one prefix only (spec §18 of the open questions: v1 create/PUT/DELETE, v2
+close and stock operations). ``auth`` and the till's ``sandbox`` are mounted separately.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
 
-def catalog_routers() -> list[APIRouter]:
+def shared_routers() -> list[APIRouter]:
     """Routers mounted under both ``/open-api`` and ``/open-api/v2``."""
     from clopos.server.api import (
         categories,
         customer_groups,
         customers,
+        orders,
         price_lists,
         products,
+        receipts,
         sales,
         stations,
         users,
@@ -27,9 +33,24 @@ def catalog_routers() -> list[APIRouter]:
         customer_groups.router,
         categories.router,
         stations.router,
-        # products before anything else under /products: /products/stop-list must win over
-        # /products/{id}; the products module declares stop-list first.
+        # products declares /products/stop-list before /products/{id} so the literal wins
         products.router,
         price_lists.router,
         sales.router,
+        orders.router,
+        receipts.router,
     ]
+
+
+def v2_only_routers() -> list[APIRouter]:
+    """Routers mounted under ``/open-api/v2`` only."""
+    from clopos.server.api import receipts
+
+    return [receipts.v2_router]
+
+
+def v1_only_routers() -> list[APIRouter]:
+    """Routers mounted under ``/open-api`` only."""
+    from clopos.server.api import receipts
+
+    return [receipts.v1_router]

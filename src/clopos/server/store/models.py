@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from clopos.server.domain.timestamps import utcnow
-from clopos.server.store.types import Money
+from clopos.server.store.types import ExactJSON, Money
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -535,3 +535,211 @@ class PaymentMethod(Base, Timestamped):
     balance_id: Mapped[int | None] = mapped_column(ForeignKey("balances.id"))
     service: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+# --- sales: orders, receipts, stock --------------------------------------------------------
+
+
+class Order(Base, Timestamped):
+    """An order pushed by an integration (spec §11); ``payload`` is the stored nested shape."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        Index("ix_orders_brand_status", "brand_id", "status"),
+        Index("ix_orders_brand_created", "brand_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = _brand_fk()
+    venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"))
+    type: Mapped[str] = mapped_column(String(64), default="CALL_CENTER_ORDER")
+    integration: Mapped[str] = mapped_column(String(64), default="call_center_new")
+    integration_uuid: Mapped[str | None] = mapped_column(String(64))
+    integration_id: Mapped[str | None] = mapped_column(String(128))
+    customer_ref_id: Mapped[str | None] = mapped_column(String(128))
+    integration_status: Mapped[str] = mapped_column(String(32), default="CREATED")
+    status: Mapped[str] = mapped_column(String(16), default="PENDING")
+    payload: Mapped[Any] = mapped_column(ExactJSON)
+    integration_response: Mapped[Any | None] = mapped_column(ExactJSON)
+    customer_id: Mapped[int | None] = mapped_column(Integer)
+    sale_type_id: Mapped[int] = mapped_column(Integer)
+    order_number: Mapped[str | None] = mapped_column(String(20))
+    # The open receipt created when the till accepts the order (spec §11.1).
+    receipt_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    total: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+
+
+class Receipt(Base, Timestamped):
+    """A sale (spec §12.4): open (status 1) until closed (status 2). ``cid`` unique per brand."""
+
+    __tablename__ = "receipts"
+    __table_args__ = (
+        UniqueConstraint("brand_id", "cid"),
+        Index("ix_receipts_brand_created", "brand_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = _brand_fk()
+    venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"))
+    cid: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[int | None] = mapped_column(Integer)
+    cash_shift_cid: Mapped[str | None] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    open_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    close_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    courier_id: Mapped[int | None] = mapped_column(Integer)
+    seller_id: Mapped[int | None] = mapped_column(Integer)
+    terminal_id: Mapped[int | None] = mapped_column(Integer)
+    closed_terminal_id: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(32), default="pos")
+    service_notification_id: Mapped[int | None] = mapped_column(Integer)
+    table_id: Mapped[int | None] = mapped_column(Integer)
+    hall_id: Mapped[int | None] = mapped_column(Integer)
+    customer_id: Mapped[int | None] = mapped_column(Integer)
+    sale_type_id: Mapped[int | None] = mapped_column(Integer)
+    is_returns: Mapped[bool | None] = mapped_column(Boolean)
+    guests: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[int] = mapped_column(Integer, default=1)
+    lock: Mapped[bool] = mapped_column(Boolean, default=False)
+    inventory_status: Mapped[int] = mapped_column(Integer, default=0)
+    report_status: Mapped[int] = mapped_column(Integer, default=0)
+    suspicion: Mapped[int] = mapped_column(Integer, default=0)
+    printed: Mapped[bool] = mapped_column(Boolean, default=False)
+    meta: Mapped[Any] = mapped_column(ExactJSON, default=dict)
+    total: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    subtotal: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    original_subtotal: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    gift_total: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    gift_count: Mapped[int] = mapped_column(Integer, default=0)
+    total_cost: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    total_discount: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    payment_methods: Mapped[Any] = mapped_column(ExactJSON, default=list)
+    fiscal_id: Mapped[str | None] = mapped_column(String(128))
+    by_cash: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    by_card: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    remaining: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    discount_type: Mapped[int] = mapped_column(Integer, default=0)
+    discount_value: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    discount_rate: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    rps_discount: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    service_charge: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    service_charge_value: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    i_tax: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    e_tax: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    total_tax: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    delivery_fee: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    description: Mapped[str | None] = mapped_column(String(500))
+    address: Mapped[str | None] = mapped_column(String(500))
+    terminal_version: Mapped[str | None] = mapped_column(String(64))
+    loyalty_type: Mapped[int | None] = mapped_column(Integer)
+    loyalty_value: Mapped[Decimal | None] = mapped_column(Money)
+    order_status: Mapped[str | None] = mapped_column(String(32))
+    order_number: Mapped[str | None] = mapped_column(String(64))
+    terminal_updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    shift_date: Mapped[date | None] = mapped_column(Date)
+    properties: Mapped[Any] = mapped_column(ExactJSON, default=dict)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ReceiptProduct(Base, Timestamped):
+    """A line of a receipt (spec §12.4 ReceiptProduct)."""
+
+    __tablename__ = "receipt_products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = _brand_fk()
+    receipt_id: Mapped[int] = mapped_column(
+        ForeignKey("receipts.id", ondelete="CASCADE"), index=True
+    )
+    cid: Mapped[str] = mapped_column(String(64))
+    product_id: Mapped[int] = mapped_column(Integer)
+    product_hash: Mapped[str | None] = mapped_column(String(255))
+    meta: Mapped[Any] = mapped_column(ExactJSON, default=dict)
+    count: Mapped[Decimal] = mapped_column(Money, default=Decimal(1))
+    portion_size: Mapped[Decimal] = mapped_column(Money, default=Decimal(1))
+    is_gift: Mapped[bool] = mapped_column(Boolean, default=False)
+    price: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    subtotal: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    total: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    cost: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    discount_type: Mapped[int | None] = mapped_column(Integer)
+    discount_rate: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    discount_value: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    total_discount: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    receipt_discount: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    seller_id: Mapped[int | None] = mapped_column(Integer)
+    modificators: Mapped[Any] = mapped_column(ExactJSON, default=list)
+    taxes: Mapped[Any] = mapped_column(ExactJSON, default=list)
+    terminal_updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Storage(Base, Timestamped):
+    """A stock location of a venue."""
+
+    __tablename__ = "storages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = _brand_fk()
+    venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+
+
+class Stock(Base, Timestamped):
+    """How much of a product a storage holds, and at what unit cost."""
+
+    __tablename__ = "stocks"
+    __table_args__ = (UniqueConstraint("storage_id", "product_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = _brand_fk()
+    storage_id: Mapped[int] = mapped_column(ForeignKey("storages.id", ondelete="CASCADE"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    quantity: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    cost: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+
+
+class StockOperation(Base):
+    """A stock write-off caused by selling a receipt line (spec §12.10)."""
+
+    __tablename__ = "stock_operations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = _brand_fk()
+    receipt_id: Mapped[int] = mapped_column(
+        ForeignKey("receipts.id", ondelete="CASCADE"), index=True
+    )
+    receipt_product_id: Mapped[int | None] = mapped_column(Integer)
+    operation_id: Mapped[int | None] = mapped_column(Integer)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    stock_id: Mapped[int] = mapped_column(ForeignKey("stocks.id"))
+    storage_id: Mapped[int] = mapped_column(ForeignKey("storages.id"))
+    quantity: Mapped[Decimal] = mapped_column(Money)
+    before_quantity: Mapped[Decimal] = mapped_column(Money)
+    after_quantity: Mapped[Decimal] = mapped_column(Money)
+    cost: Mapped[Decimal] = mapped_column(Money)
+    before_cost: Mapped[Decimal] = mapped_column(Money)
+    total_cost: Mapped[Decimal] = mapped_column(Money)
+    operated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class IdempotencyKey(Base):
+    """A POST's ``Idempotency-Key``: claimed before the work, completed in the same commit.
+
+    The unique constraint is what makes two racing requests with one key produce one write.
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("brand_id", "client_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = _brand_fk()
+    client_id: Mapped[str] = mapped_column(String(128))
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="in_progress")
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Dialect, Numeric, String
+from sqlalchemy import Dialect, Numeric, String, Text
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
@@ -37,3 +38,31 @@ class Money(TypeDecorator[Decimal]):
             return value if isinstance(value, Decimal) else Decimal(str(value))
         except InvalidOperation:  # pragma: no cover - only if the file was edited by hand
             return Decimal(0)
+
+
+def _load_exact(text: str) -> Any:
+    # Floats come back as Decimal so 8.50 stays 8.50 through a store/load round trip.
+    return json.loads(text, parse_float=Decimal)
+
+
+class ExactJSON(TypeDecorator[Any]):
+    """A JSON document whose numbers keep their exact digits (payloads, receipt meta).
+
+    The JSON column types of SQLite and PostgreSQL turn ``8.50`` into a float; this stores the
+    text and reads decimals back as ``Decimal``.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        from clopos.server.responses import dumps
+
+        return dumps(value).decode()
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return _load_exact(value)

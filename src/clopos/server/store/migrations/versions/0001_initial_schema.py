@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 11:56:21.997360
+Create Date: 2026-11-26 12:34:45.994822
 """
 
 from collections.abc import Sequence
@@ -156,6 +156,37 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("customer_groups", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_customer_groups_brand_id"), ["brand_id"], unique=False)
+
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("brand_id", sa.Integer(), nullable=False),
+        sa.Column("client_id", sa.String(length=128), nullable=False),
+        sa.Column("key", sa.String(length=255), nullable=False),
+        sa.Column("request_hash", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("response_status", sa.Integer(), nullable=True),
+        sa.Column("response_body", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["brand_id"],
+            ["brands.id"],
+            name=op.f("fk_idempotency_keys_brand_id_brands"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_keys")),
+        sa.UniqueConstraint(
+            "brand_id", "client_id", "key", name=op.f("uq_idempotency_keys_brand_id_client_id_key")
+        ),
+    )
+    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_idempotency_keys_brand_id"), ["brand_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_idempotency_keys_expires_at"), ["expires_at"], unique=False
+        )
 
     op.create_table(
         "modifier_groups",
@@ -405,6 +436,41 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_customers_brand_id"), ["brand_id"], unique=False)
 
     op.create_table(
+        "orders",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("brand_id", sa.Integer(), nullable=False),
+        sa.Column("venue_id", sa.Integer(), nullable=False),
+        sa.Column("type", sa.String(length=64), nullable=False),
+        sa.Column("integration", sa.String(length=64), nullable=False),
+        sa.Column("integration_uuid", sa.String(length=64), nullable=True),
+        sa.Column("integration_id", sa.String(length=128), nullable=True),
+        sa.Column("customer_ref_id", sa.String(length=128), nullable=True),
+        sa.Column("integration_status", sa.String(length=32), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("payload", clopos.server.store.types.ExactJSON(), nullable=False),
+        sa.Column("integration_response", clopos.server.store.types.ExactJSON(), nullable=True),
+        sa.Column("customer_id", sa.Integer(), nullable=True),
+        sa.Column("sale_type_id", sa.Integer(), nullable=False),
+        sa.Column("order_number", sa.String(length=20), nullable=True),
+        sa.Column("receipt_id", sa.Integer(), nullable=True),
+        sa.Column("total", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["brand_id"], ["brands.id"], name=op.f("fk_orders_brand_id_brands"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["venue_id"], ["venues.id"], name=op.f("fk_orders_venue_id_venues")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_orders")),
+    )
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.create_index("ix_orders_brand_created", ["brand_id", "created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_orders_brand_id"), ["brand_id"], unique=False)
+        batch_op.create_index("ix_orders_brand_status", ["brand_id", "status"], unique=False)
+        batch_op.create_index(batch_op.f("ix_orders_receipt_id"), ["receipt_id"], unique=False)
+
+    op.create_table(
         "payment_methods",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("brand_id", sa.Integer(), nullable=False),
@@ -488,6 +554,113 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_products_category_id"), ["category_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_products_parent_id"), ["parent_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_products_type"), ["type"], unique=False)
+
+    op.create_table(
+        "receipts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("brand_id", sa.Integer(), nullable=False),
+        sa.Column("venue_id", sa.Integer(), nullable=False),
+        sa.Column("cid", sa.String(length=64), nullable=False),
+        sa.Column("order_id", sa.Integer(), nullable=True),
+        sa.Column("cash_shift_cid", sa.String(length=64), nullable=True),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("open_by_user_id", sa.Integer(), nullable=True),
+        sa.Column("close_by_user_id", sa.Integer(), nullable=True),
+        sa.Column("courier_id", sa.Integer(), nullable=True),
+        sa.Column("seller_id", sa.Integer(), nullable=True),
+        sa.Column("terminal_id", sa.Integer(), nullable=True),
+        sa.Column("closed_terminal_id", sa.Integer(), nullable=True),
+        sa.Column("source", sa.String(length=32), nullable=False),
+        sa.Column("service_notification_id", sa.Integer(), nullable=True),
+        sa.Column("table_id", sa.Integer(), nullable=True),
+        sa.Column("hall_id", sa.Integer(), nullable=True),
+        sa.Column("customer_id", sa.Integer(), nullable=True),
+        sa.Column("sale_type_id", sa.Integer(), nullable=True),
+        sa.Column("is_returns", sa.Boolean(), nullable=True),
+        sa.Column("guests", sa.Integer(), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=False),
+        sa.Column("lock", sa.Boolean(), nullable=False),
+        sa.Column("inventory_status", sa.Integer(), nullable=False),
+        sa.Column("report_status", sa.Integer(), nullable=False),
+        sa.Column("suspicion", sa.Integer(), nullable=False),
+        sa.Column("printed", sa.Boolean(), nullable=False),
+        sa.Column("meta", clopos.server.store.types.ExactJSON(), nullable=False),
+        sa.Column("total", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("subtotal", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("original_subtotal", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("gift_total", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("gift_count", sa.Integer(), nullable=False),
+        sa.Column("total_cost", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("total_discount", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("payment_methods", clopos.server.store.types.ExactJSON(), nullable=False),
+        sa.Column("fiscal_id", sa.String(length=128), nullable=True),
+        sa.Column("by_cash", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("by_card", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("remaining", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("discount_type", sa.Integer(), nullable=False),
+        sa.Column("discount_value", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("discount_rate", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("rps_discount", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("service_charge", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("service_charge_value", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("i_tax", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("e_tax", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("total_tax", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("delivery_fee", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("description", sa.String(length=500), nullable=True),
+        sa.Column("address", sa.String(length=500), nullable=True),
+        sa.Column("terminal_version", sa.String(length=64), nullable=True),
+        sa.Column("loyalty_type", sa.Integer(), nullable=True),
+        sa.Column("loyalty_value", clopos.server.store.types.Money(), nullable=True),
+        sa.Column("order_status", sa.String(length=32), nullable=True),
+        sa.Column("order_number", sa.String(length=64), nullable=True),
+        sa.Column("terminal_updated_at", sa.DateTime(), nullable=True),
+        sa.Column("closed_at", sa.DateTime(), nullable=True),
+        sa.Column("shift_date", sa.Date(), nullable=True),
+        sa.Column("properties", clopos.server.store.types.ExactJSON(), nullable=False),
+        sa.Column("deleted_at", sa.DateTime(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["brand_id"],
+            ["brands.id"],
+            name=op.f("fk_receipts_brand_id_brands"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["venue_id"], ["venues.id"], name=op.f("fk_receipts_venue_id_venues")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_receipts")),
+        sa.UniqueConstraint("brand_id", "cid", name=op.f("uq_receipts_brand_id_cid")),
+    )
+    with op.batch_alter_table("receipts", schema=None) as batch_op:
+        batch_op.create_index("ix_receipts_brand_created", ["brand_id", "created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_receipts_brand_id"), ["brand_id"], unique=False)
+
+    op.create_table(
+        "storages",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("brand_id", sa.Integer(), nullable=False),
+        sa.Column("venue_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["brand_id"],
+            ["brands.id"],
+            name=op.f("fk_storages_brand_id_brands"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["venue_id"],
+            ["venues.id"],
+            name=op.f("fk_storages_venue_id_venues"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_storages")),
+    )
+    with op.batch_alter_table("storages", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_storages_brand_id"), ["brand_id"], unique=False)
 
     op.create_table(
         "v1_tokens",
@@ -661,6 +834,56 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("product_id", "tax_id", name=op.f("pk_product_taxes")),
     )
     op.create_table(
+        "receipt_products",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("brand_id", sa.Integer(), nullable=False),
+        sa.Column("receipt_id", sa.Integer(), nullable=False),
+        sa.Column("cid", sa.String(length=64), nullable=False),
+        sa.Column("product_id", sa.Integer(), nullable=False),
+        sa.Column("product_hash", sa.String(length=255), nullable=True),
+        sa.Column("meta", clopos.server.store.types.ExactJSON(), nullable=False),
+        sa.Column("count", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("portion_size", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("is_gift", sa.Boolean(), nullable=False),
+        sa.Column("price", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("subtotal", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("total", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("cost", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("discount_type", sa.Integer(), nullable=True),
+        sa.Column("discount_rate", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("discount_value", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("total_discount", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("receipt_discount", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("seller_id", sa.Integer(), nullable=True),
+        sa.Column("modificators", clopos.server.store.types.ExactJSON(), nullable=False),
+        sa.Column("taxes", clopos.server.store.types.ExactJSON(), nullable=False),
+        sa.Column("terminal_updated_at", sa.DateTime(), nullable=True),
+        sa.Column("deleted_at", sa.DateTime(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["brand_id"],
+            ["brands.id"],
+            name=op.f("fk_receipt_products_brand_id_brands"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["receipt_id"],
+            ["receipts.id"],
+            name=op.f("fk_receipt_products_receipt_id_receipts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_receipt_products")),
+    )
+    with op.batch_alter_table("receipt_products", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_receipt_products_brand_id"), ["brand_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_receipt_products_receipt_id"), ["receipt_id"], unique=False
+        )
+
+    op.create_table(
         "recipe_items",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("brand_id", sa.Integer(), nullable=False),
@@ -690,6 +913,39 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_recipe_items_product_id"), ["product_id"], unique=False
         )
+
+    op.create_table(
+        "stocks",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("brand_id", sa.Integer(), nullable=False),
+        sa.Column("storage_id", sa.Integer(), nullable=False),
+        sa.Column("product_id", sa.Integer(), nullable=False),
+        sa.Column("quantity", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("cost", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["brand_id"], ["brands.id"], name=op.f("fk_stocks_brand_id_brands"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["product_id"],
+            ["products.id"],
+            name=op.f("fk_stocks_product_id_products"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["storage_id"],
+            ["storages.id"],
+            name=op.f("fk_stocks_storage_id_storages"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_stocks")),
+        sa.UniqueConstraint(
+            "storage_id", "product_id", name=op.f("uq_stocks_storage_id_product_id")
+        ),
+    )
+    with op.batch_alter_table("stocks", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_stocks_brand_id"), ["brand_id"], unique=False)
 
     op.create_table(
         "stop_list",
@@ -725,20 +981,82 @@ def upgrade() -> None:
     with op.batch_alter_table("stop_list", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_stop_list_brand_id"), ["brand_id"], unique=False)
 
+    op.create_table(
+        "stock_operations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("brand_id", sa.Integer(), nullable=False),
+        sa.Column("receipt_id", sa.Integer(), nullable=False),
+        sa.Column("receipt_product_id", sa.Integer(), nullable=True),
+        sa.Column("operation_id", sa.Integer(), nullable=True),
+        sa.Column("product_id", sa.Integer(), nullable=False),
+        sa.Column("stock_id", sa.Integer(), nullable=False),
+        sa.Column("storage_id", sa.Integer(), nullable=False),
+        sa.Column("quantity", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("before_quantity", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("after_quantity", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("cost", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("before_cost", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("total_cost", clopos.server.store.types.Money(), nullable=False),
+        sa.Column("operated_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["brand_id"],
+            ["brands.id"],
+            name=op.f("fk_stock_operations_brand_id_brands"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["products.id"], name=op.f("fk_stock_operations_product_id_products")
+        ),
+        sa.ForeignKeyConstraint(
+            ["receipt_id"],
+            ["receipts.id"],
+            name=op.f("fk_stock_operations_receipt_id_receipts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["stock_id"], ["stocks.id"], name=op.f("fk_stock_operations_stock_id_stocks")
+        ),
+        sa.ForeignKeyConstraint(
+            ["storage_id"], ["storages.id"], name=op.f("fk_stock_operations_storage_id_storages")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_stock_operations")),
+    )
+    with op.batch_alter_table("stock_operations", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_stock_operations_brand_id"), ["brand_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_stock_operations_receipt_id"), ["receipt_id"], unique=False
+        )
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("stock_operations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_stock_operations_receipt_id"))
+        batch_op.drop_index(batch_op.f("ix_stock_operations_brand_id"))
+
+    op.drop_table("stock_operations")
     with op.batch_alter_table("stop_list", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_stop_list_brand_id"))
 
     op.drop_table("stop_list")
+    with op.batch_alter_table("stocks", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_stocks_brand_id"))
+
+    op.drop_table("stocks")
     with op.batch_alter_table("recipe_items", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_recipe_items_product_id"))
         batch_op.drop_index(batch_op.f("ix_recipe_items_brand_id"))
 
     op.drop_table("recipe_items")
+    with op.batch_alter_table("receipt_products", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_receipt_products_receipt_id"))
+        batch_op.drop_index(batch_op.f("ix_receipt_products_brand_id"))
+
+    op.drop_table("receipt_products")
     op.drop_table("product_taxes")
     op.drop_table("product_tags")
     op.drop_table("product_modifier_groups")
@@ -761,6 +1079,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_v1_tokens_brand_id"))
 
     op.drop_table("v1_tokens")
+    with op.batch_alter_table("storages", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_storages_brand_id"))
+
+    op.drop_table("storages")
+    with op.batch_alter_table("receipts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_receipts_brand_id"))
+        batch_op.drop_index("ix_receipts_brand_created")
+
+    op.drop_table("receipts")
     with op.batch_alter_table("products", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_products_type"))
         batch_op.drop_index(batch_op.f("ix_products_parent_id"))
@@ -772,6 +1099,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_payment_methods_brand_id"))
 
     op.drop_table("payment_methods")
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_orders_receipt_id"))
+        batch_op.drop_index("ix_orders_brand_status")
+        batch_op.drop_index(batch_op.f("ix_orders_brand_id"))
+        batch_op.drop_index("ix_orders_brand_created")
+
+    op.drop_table("orders")
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_customers_brand_id"))
 
@@ -812,6 +1146,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_modifier_groups_brand_id"))
 
     op.drop_table("modifier_groups")
+    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_idempotency_keys_expires_at"))
+        batch_op.drop_index(batch_op.f("ix_idempotency_keys_brand_id"))
+
+    op.drop_table("idempotency_keys")
     with op.batch_alter_table("customer_groups", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_customer_groups_brand_id"))
 
