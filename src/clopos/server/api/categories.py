@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clopos.server.api.deps import CallerDep, SessionDep
 from clopos.server.api.params import list_params, query_param
+from clopos.server.domain.catalog_wire import present_category
 from clopos.server.domain.category_tree import (
     Place,
     TreeNode,
@@ -35,7 +36,6 @@ from clopos.server.domain.query import (
     parse_list_query,
     path_id,
 )
-from clopos.server.domain.timestamps import iso_micro
 from clopos.server.errors import InvalidParameter, ResourceNotFound
 from clopos.server.responses import respond
 from clopos.server.store.models import Category
@@ -82,35 +82,6 @@ class _Scope:
         if self.types is not None:
             statement = statement.where(Category.type.in_(sorted(self.types)))
         return statement
-
-
-def present_category(category: Category) -> dict[str, Any]:
-    """One category without ``children`` (spec §10.4; union of v2, v1 and SDK fields).
-
-    ``_lft``/``_rgt`` keep their underscore: the existing client requires those wire keys.
-    """
-    return {
-        "id": category.id,
-        "name": category.name,
-        "status": category.status,
-        "hidden": category.hidden,
-        "type": category.type,
-        "position": category.position,
-        "parent_id": category.parent_id,
-        "_lft": category.lft,
-        "_rgt": category.rgt,
-        "depth": category.depth,
-        "color": category.color,
-        "slug": category.slug,
-        "code": category.code,
-        "image": category.image,
-        "media": category.media or [],
-        "meta": category.meta,
-        "emenu_position": category.emenu_position,
-        "emenu_hidden": category.emenu_hidden,
-        "created_at": iso_micro(category.created_at),
-        "updated_at": iso_micro(category.updated_at),
-    }
 
 
 def _place(category: Category) -> Place:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
 from clopos.server.api.deps import CallerDep, SessionDep
 from clopos.server.api.params import list_params, query_param
+from clopos.server.domain.catalog_wire import present_station
 from clopos.server.domain.query import LimitRule, parse_bool, parse_list_query, path_id
-from clopos.server.domain.timestamps import iso_micro
 from clopos.server.errors import InvalidParameter, ResourceNotFound
 from clopos.server.responses import respond
 from clopos.server.store.models import Station
@@ -29,26 +27,6 @@ _EXTRA_PARAMS = [
         {"type": "boolean"},
     ),
 ]
-
-
-def present_station(station: Station) -> dict[str, Any]:
-    """The union of the v2 and v1 station objects (spec §10.6, §14.14).
-
-    v2 says ``printable`` (0/1), v1 said ``can_print`` (bool); both describe one fact and
-    are sent together so clients of either generation read what they expect.
-    """
-    return {
-        "id": station.id,
-        "name": station.name,
-        "status": station.status,
-        "type": station.type,
-        "printable": station.printable,
-        "can_print": bool(station.printable),
-        "reminder_enabled": station.reminder_enabled,
-        "description": station.description,
-        "created_at": iso_micro(station.created_at),
-        "updated_at": iso_micro(station.updated_at),
-    }
 
 
 @router.get(

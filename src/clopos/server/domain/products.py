@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from clopos.server.domain.catalog_wire import present_category, present_station
 from clopos.server.domain.query import MAX_ID, Filter, Nested, as_list
-from clopos.server.domain.timestamps import iso_micro, plain, unix_millis
+from clopos.server.domain.timestamps import plain, unix_millis
 from clopos.server.errors import InvalidParameter
 from clopos.server.store.models import (
     Category,
@@ -411,43 +412,6 @@ def present_package(package: Package) -> dict[str, Any]:
     }
 
 
-def present_category_brief(category: Category | None) -> dict[str, Any] | None:
-    """The product's category in the categories endpoint's field names (spec §10.4)."""
-    if category is None:
-        return None
-    return {
-        "id": category.id,
-        "name": category.name,
-        "status": category.status,
-        "hidden": category.hidden,
-        "type": category.type,
-        "position": category.position,
-        "parent_id": category.parent_id,
-        "_lft": category.lft,
-        "_rgt": category.rgt,
-        "depth": category.depth,
-        "color": category.color,
-        "media": list(category.media or []),
-        "created_at": iso_micro(category.created_at),
-        "updated_at": iso_micro(category.updated_at),
-    }
-
-
-def present_station_brief(station: Station | None) -> dict[str, Any] | None:
-    """The product's station in the v2 station field names (spec §10.6)."""
-    if station is None:
-        return None
-    return {
-        "id": station.id,
-        "name": station.name,
-        "status": station.status,
-        "type": station.type,
-        "printable": station.printable,
-        "created_at": iso_micro(station.created_at),
-        "updated_at": iso_micro(station.updated_at),
-    }
-
-
 def present_codes(product: Product) -> list[dict[str, Any]]:
     """``with[]=codes``: the product's barcodes (the store keeps one, ``barcode``)."""
     if not product.barcode:
@@ -599,9 +563,9 @@ def present_product(
         "deleted_at": plain(product.deleted_at),
     }
     if "category" in with_:
-        body["category"] = present_category_brief(relations.category)
+        body["category"] = present_category(relations.category) if relations.category else None
     if "station" in with_:
-        body["station"] = present_station_brief(relations.station)
+        body["station"] = present_station(relations.station) if relations.station else None
     if "unit" in with_:
         body["unit"] = present_unit(relations.unit)
     if "taxes" in with_:
