@@ -9,8 +9,9 @@ import asyncio
 import re
 import sys
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import click
 import typer
@@ -26,6 +27,7 @@ from clopos.settings import Settings
 
 if TYPE_CHECKING:
     from clopos.server.demo import DemoSummary
+    from clopos.server.till import Tender
 
 app = typer.Typer(
     help="Clopos POS Open API toolkit.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -35,11 +37,16 @@ demo_app = typer.Typer(help="The demo brand.", no_args_is_help=True)
 brand_app = typer.Typer(help="Brands (tenants).", no_args_is_help=True)
 integrator_app = typer.Typer(help="Integrators (partner systems).", no_args_is_help=True)
 client_app = typer.Typer(help="API client credentials.", no_args_is_help=True)
+till_app = typer.Typer(
+    help="The till (POS side): accept orders, close receipts, keep the stop list.",
+    no_args_is_help=True,
+)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(brand_app, name="brand")
 app.add_typer(integrator_app, name="integrator")
 app.add_typer(client_app, name="client")
+app.add_typer(till_app, name="till")
 
 # soft_wrap: a message is never broken over lines, whatever the terminal width, so that
 # errors stay one line and secrets can be copied (or grepped from a pipe) whole.
@@ -369,6 +376,242 @@ def client_create(
     out.print(f"client_id      {client_id}", highlight=False)
     out.print(f"client_secret  {secret}", highlight=False)
     out.print("store the secret now: it is not shown again", style="yellow")
+
+
+# --- the till -----------------------------------------------------------------------------
+# The same actions as the /sandbox routes (clopos.server.till), straight on the database.
+
+BrandOption = Annotated[str, typer.Option("--brand", help="Brand slug.")]
+DEFAULT_BRAND = "openapitest"
+
+
+def _id_argument(raw: str, what: str) -> int:
+    """A positive id typed on the command line, else a one-line error."""
+    from clopos.server.domain.query import path_id
+
+    number = path_id(raw)
+    if number is None:
+        raise fail(f"{what} must be a positive integer, got {raw!r}")
+    return number
+
+
+def _till(doing: str, action: Callable[[AsyncSession, int], Awaitable[T]], brand: str) -> T:
+    """Run a till action for ``brand``; a refusal (unknown id, wrong state, bad amount)
+    becomes one line naming what was being done."""
+    from clopos.server import till
+    from clopos.server.errors import ApiError
+
+    settings = _settings()
+    _upgrade(settings)
+
+    async def work(session: AsyncSession) -> T:
+        try:
+            found = await till.brand_named(session, brand)
+            return await action(session, found.id)
+        except ApiError as error:
+            raise fail(f"{doing}: {error.message}") from None
+
+    return _with_session(settings, work)
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:.2f}" if value == value.quantize(Decimal("0.01")) else str(value)
+
+
+@till_app.command("orders")
+def till_orders(
+    brand: BrandOption = DEFAULT_BRAND,
+    status: Annotated[
+        str, typer.Option(help="PENDING, RECEIVED, IGNORE or DELIVERED.")
+    ] = "PENDING",
+    venue: Annotated[int | None, typer.Option(help="Only this venue's orders.", min=1)] = None,
+    limit: Annotated[int, typer.Option(help="At most this many.", min=1, max=500)] = 100,
+) -> None:
+    """List the orders in a status (default: waiting for the clerk), newest first."""
+    from clopos.server import till
+    from clopos.server.domain.timestamps import plain
+    from clopos.server.store.models import Order
+
+    async def action(session: AsyncSession, brand_id: int) -> list[Order]:
+        return await till.orders_at_till(
+            session, brand_id, status=status, venue_id=venue, limit=limit
+        )
+
+    orders = _till("cannot list orders", action, brand)
+    table = Table(
+        "id", "venue", "status", "customer", "phone", "items", "total", "created", "receipt"
+    )
+    for order in orders:
+        payload: dict[str, Any] = order.payload if isinstance(order.payload, dict) else {}
+        customer = payload.get("customer")
+        if not isinstance(customer, dict):
+            customer = {}
+        products = [p for p in payload.get("products") or [] if isinstance(p, dict)]
+        items = sum((Decimal(str(p.get("count", 0))) for p in products), Decimal(0))
+        table.add_row(
+            str(order.id),
+            str(order.venue_id),
+            order.status,
+            _cell(str(customer.get("name") or "")),
+            _cell(str(customer.get("phone") or "")),
+            str(items),
+            _money(order.total),
+            plain(order.created_at) or "",
+            str(order.receipt_id or ""),
+        )
+    _print_table(table)
+    out.print(f"{len(orders)} {status.strip().upper()} order(s)", highlight=False)
+
+
+@till_app.command("accept")
+def till_accept(
+    order_id: Annotated[str, typer.Argument(help="Order id.")], brand: BrandOption = DEFAULT_BRAND
+) -> None:
+    """Accept a PENDING order: it becomes RECEIVED and its receipt opens."""
+    from clopos.server import till
+
+    number = _id_argument(order_id, "ORDER_ID")
+
+    async def action(session: AsyncSession, brand_id: int) -> tuple[int, Decimal]:
+        _order, receipt = await till.accept_order(session, brand_id, number)
+        return receipt.id, receipt.total
+
+    receipt_id, total = _till(f"cannot accept order {number}", action, brand)
+    out.print(
+        f"order {number} accepted: receipt {receipt_id} is open, total {_money(total)}",
+        highlight=False,
+    )
+
+
+@till_app.command("ignore")
+def till_ignore(
+    order_id: Annotated[str, typer.Argument(help="Order id.")], brand: BrandOption = DEFAULT_BRAND
+) -> None:
+    """Ignore (decline) a PENDING order."""
+    from clopos.server import till
+
+    number = _id_argument(order_id, "ORDER_ID")
+
+    async def action(session: AsyncSession, brand_id: int) -> None:
+        await till.ignore_order(session, brand_id, number)
+
+    _till(f"cannot ignore order {number}", action, brand)
+    out.print(f"order {number} ignored", highlight=False)
+
+
+@till_app.command("deliver")
+def till_deliver(
+    order_id: Annotated[str, typer.Argument(help="Order id.")], brand: BrandOption = DEFAULT_BRAND
+) -> None:
+    """Mark a RECEIVED order delivered."""
+    from clopos.server import till
+
+    number = _id_argument(order_id, "ORDER_ID")
+
+    async def action(session: AsyncSession, brand_id: int) -> None:
+        await till.deliver_order(session, brand_id, number)
+
+    _till(f"cannot deliver order {number}", action, brand)
+    out.print(f"order {number} delivered", highlight=False)
+
+
+def _tender(raw: str) -> Tender:
+    """``cash=12.50`` or ``2=12.50`` (payment method name or id, then the amount)."""
+    from clopos.server.till import Tender
+
+    method, sep, amount_text = raw.rpartition("=")
+    method = method.strip()
+    problem = f"--pay expects METHOD=AMOUNT such as cash=12.50 or 2=12.50, got {raw!r}"
+    if not sep or not method:
+        raise fail(problem)
+    try:
+        amount = Decimal(amount_text.strip())
+    except ArithmeticError:
+        raise fail(problem) from None
+    if not amount.is_finite() or amount < 0:
+        raise fail(f"--pay amount must be a number of 0 or more, got {amount_text.strip()!r}")
+    reference: int | str = int(method) if method.isascii() and method.isdigit() else method
+    return Tender(method=reference, amount=amount)
+
+
+@till_app.command("close")
+def till_close(
+    receipt_id: Annotated[str, typer.Argument(help="Receipt id.")],
+    pay: Annotated[
+        list[str],
+        typer.Option(
+            "--pay", help="METHOD=AMOUNT, method by name or id (repeatable): --pay cash=12.50"
+        ),
+    ] = [],  # noqa: B006
+    closed_at: Annotated[
+        str | None, typer.Option(help="YYYY-MM-DD HH:MM:SS (UTC); default now.")
+    ] = None,
+    brand: BrandOption = DEFAULT_BRAND,
+) -> None:
+    """Take payment and close an open receipt (amounts must add up to its total)."""
+    from clopos.server import till
+    from clopos.server.domain.receipts import parse_closed_at
+
+    number = _id_argument(receipt_id, "RECEIPT_ID")
+    if not pay:
+        raise fail("give at least one --pay METHOD=AMOUNT, e.g. --pay cash=12.50")
+    tenders = [_tender(raw) for raw in pay]
+    when = None
+    if closed_at is not None:
+        try:
+            when = parse_closed_at(closed_at)
+        except ValueError as exc:
+            raise fail(f"--closed-at {exc}") from None
+
+    async def action(session: AsyncSession, brand_id: int) -> tuple[Decimal, str]:
+        receipt = await till.close_receipt(session, brand_id, number, tenders, when)
+        paid = ", ".join(
+            f"{p['name']} {_money(Decimal(str(p['amount'])))}" for p in receipt.payment_methods
+        )
+        return receipt.total, paid
+
+    total, paid = _till(f"cannot close receipt {number}", action, brand)
+    out.print(
+        f"receipt {number} closed: total {_money(total)}, paid {escape(paid)}", highlight=False
+    )
+
+
+@till_app.command("stop")
+def till_stop(
+    product_id: Annotated[str, typer.Argument(help="Product id.")],
+    venue: Annotated[int, typer.Option(help="Venue id.", min=1)],
+    limit: Annotated[int, typer.Option(help="Units left; 0 = sold out.", min=0)] = 0,
+    brand: BrandOption = DEFAULT_BRAND,
+) -> None:
+    """Put a product on the venue's stop list (0 = sold out)."""
+    from clopos.server import till
+
+    number = _id_argument(product_id, "PRODUCT_ID")
+
+    async def action(session: AsyncSession, brand_id: int) -> None:
+        await till.stop_product(session, brand_id, number, venue_id=venue, limit=limit)
+
+    _till(f"cannot stop product {number}", action, brand)
+    out.print(f"product {number} limited to {limit} at venue {venue}", highlight=False)
+
+
+@till_app.command("unstop")
+def till_unstop(
+    product_id: Annotated[str, typer.Argument(help="Product id.")],
+    venue: Annotated[int, typer.Option(help="Venue id.", min=1)],
+    brand: BrandOption = DEFAULT_BRAND,
+) -> None:
+    """Take a product off the venue's stop list."""
+    from clopos.server import till
+
+    number = _id_argument(product_id, "PRODUCT_ID")
+
+    async def action(session: AsyncSession, brand_id: int) -> bool:
+        return await till.unstop_product(session, brand_id, number, venue_id=venue)
+
+    removed = _till(f"cannot unstop product {number}", action, brand)
+    state = "is no longer limited" if removed else "had no limit"
+    out.print(f"product {number} {state} at venue {venue}", highlight=False)
 
 
 def main() -> None:

@@ -89,12 +89,26 @@ async def test_every_resource_route_is_served_on_both_prefixes(client: httpx.Asy
         prefix: {(m, _relative(p, prefix)) for m, p, _ in operations if _relative(p, prefix)}
         for prefix in (V1, V2)
     }
-    # Only auth differs: v1 and v2 exchange different credentials (spec §3).
-    assert below[V2] - {("POST", "/auth")} == below[V1] - {("POST", "/auth")}
-    assert ("POST", "/auth") in below[V2]
-    assert ("POST", "/auth") in below[V1]
-    # Nothing documented outside the two prefixes.
-    assert all(p.startswith(V1 + "/") for _, p, _ in operations)
+    # Auth differs (v1 and v2 exchange different credentials, spec §3), and a few receipt
+    # routes exist on one prefix only (spec §12.5–§12.10, docs/decisions.md).
+    only_v2 = {
+        ("POST", "/auth"),
+        ("POST", "/receipts/{receipt_id}/close"),
+        ("GET", "/receipts/{receipt_id}/stock-operations"),
+    }
+    only_v1 = {
+        ("POST", "/auth"),
+        ("POST", "/receipts"),
+        ("PUT", "/receipts/{receipt_id}"),
+        ("DELETE", "/receipts/{receipt_id}"),
+    }
+    assert only_v2 <= below[V2]
+    assert only_v1 <= below[V1]
+    assert not (only_v2 - only_v1) & below[V1]
+    assert not (only_v1 - only_v2) & below[V2]
+    assert below[V2] - only_v2 == below[V1] - only_v1
+    # Nothing documented outside the two prefixes and the till's /sandbox.
+    assert all(p.startswith((V1 + "/", "/sandbox/")) for _, p, _ in operations)
 
 
 async def test_operation_ids_are_unique(client: httpx.AsyncClient) -> None:
@@ -102,7 +116,10 @@ async def test_operation_ids_are_unique(client: httpx.AsyncClient) -> None:
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     assert duplicates == []
     for method, path, operation in _operations(await _schema(client)):
-        expected = "v2_" if path.startswith(V2 + "/") else "v1_"
+        if path.startswith("/sandbox/"):
+            expected = "sandbox_"
+        else:
+            expected = "v2_" if path.startswith(V2 + "/") else "v1_"
         assert operation["operationId"].startswith(expected), (method, path)
 
 

@@ -38,7 +38,11 @@ log = logging.getLogger("clopos.server")
 
 
 def _unique_id(route: APIRoute) -> str:
-    prefix = "v2" if "/open-api/v2/" in route.path_format else "v1"
+    """``v2_list_orders``, ``v1_list_orders``, ``sandbox_accept_order``: unique per mount."""
+    if route.path_format.startswith("/sandbox"):
+        prefix = "sandbox"
+    else:
+        prefix = "v2" if "/open-api/v2/" in route.path_format else "v1"
     return f"{prefix}_{route.name}"
 
 

@@ -36,7 +36,9 @@ from clopos.server.store.models import (
     RecipeItem,
     SaleType,
     Station,
+    Stock,
     StopListEntry,
+    Storage,
     Tag,
     Tax,
     Unit,
@@ -809,7 +811,126 @@ async def seed_brand_catalog(session: AsyncSession, brand: Brand) -> None:
             ),
         ]
     )
+    await _seed_stock(session, b, [main, airport], [*ingredients.values(), dough, sauce])
+    await _seed_receipts(session, b, main, airport)
     await session.commit()
+
+
+# Opening stock per unit of measure (spec §12.10 write-offs come out of it).
+_OPENING_STOCK = {"kg": "40.000", "l": "30.000", "pcs": "150"}
+_PREPARATION_STOCK = "12.000"
+
+
+async def _seed_stock(
+    session: AsyncSession, brand_id: int, venues: list[Venue], items: list[Product]
+) -> None:
+    """One storage per venue holding every INGREDIENT and PREPARATION at its cost price."""
+    units = {
+        unit.id: unit.short_name
+        for unit in await session.scalars(select(Unit).where(Unit.brand_id == brand_id))
+    }
+    for venue in venues:
+        storage = Storage(brand_id=brand_id, venue_id=venue.id, name=f"{venue.name} storage")
+        session.add(storage)
+        await session.flush()
+        for item in items:
+            if item.type == "PREPARATION":
+                quantity = _PREPARATION_STOCK
+            else:
+                quantity = _OPENING_STOCK.get(units.get(item.unit_id or 0, "pcs"), "100")
+            session.add(
+                Stock(
+                    brand_id=brand_id,
+                    storage_id=storage.id,
+                    product_id=item.id,
+                    quantity=D(quantity),
+                    cost=item.cost_price,
+                )
+            )
+    await session.flush()
+
+
+# Sample sales: (venue, days ago, minutes past noon, sale type, cashier, lines, tender,
+# closed). Six closed receipts over the last days, two still open at Main today.
+_SAMPLE_RECEIPTS: list[tuple[str, int, int, str, str, list[tuple[str, int]], str, bool]] = [
+    (
+        "Main",
+        5,
+        10,
+        "Dine-in",
+        "Cashier 1",
+        [("Margherita", 2), ("Coca-Cola 0.5 L", 2)],
+        "Cash",
+        True,
+    ),
+    ("Main", 4, 95, "Takeaway", "Cashier 2", [("Cappuccino", 1), ("Croissant", 1)], "Card", True),
+    (
+        "Main",
+        3,
+        40,
+        "Dine-in",
+        "Cashier 1",
+        [("Classic Burger", 1), ("Greek Salad", 1), ("Mineral Water", 1)],
+        "Card",
+        True,
+    ),
+    ("Main", 2, 300, "Delivery", "Cashier 1", [("Pepperoni", 1), ("Four Cheese", 1)], "Cash", True),
+    ("Airport", 2, 20, "Takeaway", "Cashier 2", [("Espresso", 2), ("Cheesecake", 1)], "Card", True),
+    ("Airport", 1, 65, "Dine-in", "Cashier 2", [("Latte", 1), ("Tiramisu", 1)], "Cash", True),
+    ("Main", 0, -60, "Dine-in", "Waiter", [("Margherita", 1), ("Black Tea Pot", 1)], "", False),
+    ("Main", 0, -20, "Takeaway", "Cashier 1", [("Flat White", 2)], "", False),
+]
+
+
+async def _seed_receipts(session: AsyncSession, brand_id: int, main: Venue, airport: Venue) -> None:
+    """The sample sales of :data:`_SAMPLE_RECEIPTS`, through the same code as the API
+    (imported open, then closed with the exact total, writing off stock)."""
+    from clopos.server.domain.receipts import ReceiptCreate
+    from clopos.server.store.repositories import receipts as receipts_repo
+
+    async def ids(model: Any, column: Any) -> dict[str, int]:
+        rows = await session.execute(select(column, model.id).where(model.brand_id == brand_id))
+        return {name: row_id for name, row_id in rows.all()}
+
+    products = await ids(Product, Product.name)
+    sale_types = await ids(SaleType, SaleType.name)
+    methods = await ids(PaymentMethod, PaymentMethod.name)
+    users = await ids(User, User.username)
+    venues = {"Main": main.id, "Airport": airport.id}
+    today_noon = utcnow().replace(hour=12, minute=0, second=0, microsecond=0)
+    now = utcnow()
+    for venue, days_ago, minutes, sale_type, user, lines, tender, closed in _SAMPLE_RECEIPTS:
+        if closed:
+            created = today_noon - timedelta(days=days_ago) + timedelta(minutes=minutes)
+        else:
+            created = now + timedelta(minutes=minutes)
+        body = ReceiptCreate.model_validate(
+            {
+                "cid": str(uuid.uuid4()),
+                "status": 1,
+                "user_id": users[user],
+                "sale_type_id": sale_types[sale_type],
+                "guests": 2 if sale_type == "Dine-in" else 1,
+                "service_charge": D("10") if sale_type == "Dine-in" else D("0"),
+                "delivery_fee": D("2.50") if sale_type == "Delivery" else D("0"),
+                "created_at": created,
+                "receipt_products": [
+                    {"product_id": products[name], "count": count} for name, count in lines
+                ],
+            }
+        )
+        receipt = await receipts_repo.create_receipt(
+            session, brand_id=brand_id, venue_id=venues[venue], body=body
+        )
+        if closed:
+            await receipts_repo.close_receipt(
+                session,
+                receipt,
+                [{"id": methods[tender], "amount": receipt.total}],
+                created + timedelta(minutes=35),
+                user_id=users[user],
+            )
+    await session.flush()
 
 
 async def _seed_categories(session: AsyncSession, brand_id: int) -> dict[str, Category]:

@@ -11,7 +11,16 @@ integrators know from Stripe:
 Keys are scoped per brand and API client and kept 24 hours. A key is *claimed* by inserting a
 row (the unique constraint decides the race, never a read-then-write) and *completed* in the
 same transaction as the write it protects, so a crash can never leave a write without its key:
-a claim whose holder died before committing goes stale and is taken over.
+a claim whose holder died before committing goes stale and is taken over. A request whose
+block fails (a validation error, a conflict) releases its claim, so fixing the body and
+retrying with the same key works; a body refused before the route runs never claims at all.
+
+Connections: claims and releases run in short sessions of their own, so the route's session
+must never hold a connection (or, on SQLite, the write lock) while they run — otherwise
+twenty requests waiting on one key would each hold one pooled connection and wait for a
+second (pool exhaustion), and a release would wait on the row lock its own request holds.
+``idempotent`` therefore ends the route session's read-only transaction before claiming and
+rolls the route session back before releasing.
 
 Use::
 
@@ -32,7 +41,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from fastapi import Request
@@ -57,6 +66,23 @@ STALE_AFTER = timedelta(seconds=30)
 WAIT_SECONDS = 5.0
 POLL_SECONDS = 0.05
 MAX_KEY_LENGTH = 255
+
+
+def header_parameter() -> dict[str, Any]:
+    """The ``Idempotency-Key`` header as an OpenAPI parameter, for a route's ``openapi_extra``."""
+    return {
+        "name": HEADER,
+        "in": "header",
+        "required": False,
+        "description": (
+            "Optional. Repeating the request with the same key and body returns the first "
+            "answer again (header `Idempotent-Replayed: true`) instead of writing twice; the "
+            "same key with another body answers 422 `idempotency_key_reused`, and while the "
+            "first request still runs, 409 `idempotency_key_in_progress`. Keys are kept 24 "
+            f"hours per brand and client; at most {MAX_KEY_LENGTH} printable characters."
+        ),
+        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+    }
 
 
 class KeyReused(ApiError):
@@ -127,24 +153,28 @@ async def _claim(
 ) -> tuple[int | None, Response | None]:
     """Insert the key, or explain why not: ``(row_id, None)`` owns it, ``(None, replay)``."""
     deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
+    # Insert first (a new key, the usual case, costs one statement); while waiting on a
+    # key in progress, read first, so the poll does not fail an INSERT every round.
+    insert_first = True
     while True:
         now = utcnow()
         async with state.sessions() as session:
-            row = IdempotencyKey(
-                brand_id=brand_id,
-                client_id=client_id,
-                key=key,
-                request_hash=fingerprint,
-                status="in_progress",
-                created_at=now,
-                expires_at=now + KEEP_FOR,
-            )
-            session.add(row)
-            try:
-                await session.commit()
-                return row.id, None
-            except IntegrityError:
-                await session.rollback()
+            if insert_first:
+                row = IdempotencyKey(
+                    brand_id=brand_id,
+                    client_id=client_id,
+                    key=key,
+                    request_hash=fingerprint,
+                    status="in_progress",
+                    created_at=now,
+                    expires_at=now + KEEP_FOR,
+                )
+                session.add(row)
+                try:
+                    await session.commit()
+                    return row.id, None
+                except IntegrityError:
+                    await session.rollback()
             existing = await session.scalar(
                 select(IdempotencyKey).where(
                     IdempotencyKey.brand_id == brand_id,
@@ -152,13 +182,15 @@ async def _claim(
                     IdempotencyKey.key == key,
                 )
             )
-            if existing is None:  # released between our insert and read: try again
+            if existing is None:  # released (or never there): try to insert it
+                insert_first = True
                 continue
             if existing.expires_at <= now:
                 await session.execute(
                     delete(IdempotencyKey).where(IdempotencyKey.id == existing.id)
                 )
                 await session.commit()
+                insert_first = True
                 continue
             if existing.request_hash != fingerprint:
                 raise KeyReused(
@@ -183,12 +215,23 @@ async def _claim(
                 if getattr(taken, "rowcount", 0) == 1:
                     return existing.id, None
                 continue
+            insert_first = False  # still in progress: wait for its holder
         if asyncio.get_running_loop().time() >= deadline:
             raise KeyInProgress(
                 "A request with this Idempotency-Key is still being processed; retry shortly",
                 details={"header": HEADER},
             )
         await asyncio.sleep(POLL_SECONDS)
+
+
+async def _end_read_transaction(session: AsyncSession) -> None:
+    """Give the route session's connection back to the pool before waiting on a key.
+
+    Only the authentication reads have run in it yet; committing them changes nothing. A
+    session already holding unsaved changes is left alone (its writes are the route's).
+    """
+    if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+        await session.commit()
 
 
 async def _release(state: AppState, row_id: int) -> None:
@@ -217,12 +260,16 @@ async def idempotent(
         )
     state: AppState = request.app.state.clopos
     fingerprint = request_fingerprint(request.method, request.url.path, await request.body())
+    await _end_read_transaction(session)
     row_id, replay = await _claim(state, caller.brand_id, caller.client_id, key, fingerprint)
     guard = Guard(row_id=row_id, replay=replay, session=session)
     try:
         yield guard
     except BaseException:
         if row_id is not None:
+            # The route's uncommitted writes (and, after ``complete``, its lock on the key
+            # row) must go before another session can delete the claim.
+            await session.rollback()
             await _release(state, row_id)
         raise
     else:

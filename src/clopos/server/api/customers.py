@@ -14,12 +14,14 @@ from sqlalchemy import Numeric, cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clopos.server.api.customer_groups import present_group
-from clopos.server.api.deps import CallerDep, SessionDep
+from clopos.server.api.deps import Caller, CallerDep, SessionDep
 from clopos.server.api.params import list_params, query_param
 from clopos.server.domain.envelope import pagination_block
 from clopos.server.domain.query import MAX_ID, LimitRule, ListQuery, Sort, parse_list_query, path_id
 from clopos.server.domain.timestamps import day, iso_micro, plain
 from clopos.server.errors import Conflict, InvalidParameter, ResourceNotFound, ValidationFailed
+from clopos.server.idempotency import header_parameter as idempotency_header
+from clopos.server.idempotency import idempotent
 from clopos.server.responses import respond
 from clopos.server.store.models import Balance, Customer
 from clopos.server.store.repositories import customers as repo
@@ -320,11 +322,33 @@ class CustomerCreate(BaseModel):
         return value.strip()
 
 
-@router.post("/customers", summary="Create a customer")
+@router.post(
+    "/customers",
+    summary="Create a customer",
+    openapi_extra={"parameters": [idempotency_header()]},
+)
 async def create_customer(
     body: CustomerCreate, request: Request, caller: CallerDep, session: SessionDep
 ) -> Response:
-    """Register a customer; 409 when ``phone``, ``code`` or ``cid`` is taken in the brand."""
+    """Register a customer; 409 when ``phone``, ``code`` or ``cid`` is taken in the brand.
+
+    An ``Idempotency-Key`` header makes a retried request answer the first response again
+    instead of creating a second customer (spec §6, clopos.server.idempotency).
+    """
+    async with idempotent(request, caller, session) as guard:
+        if guard.replay is not None:
+            return guard.replay
+        customer = await _create(body, caller, session)
+        # spec §9.6: 200 (not 201) with the full customer and a message.
+        response = await guard.complete(
+            respond(request, present_customer(customer), message="Customer created")
+        )
+        await session.commit()
+        return response
+
+
+async def _create(body: CustomerCreate, caller: Caller, session: AsyncSession) -> Customer:
+    """Write the customer of ``body``; 400 for an unknown group, 409 for a taken unique field."""
     group = None
     if body.group_id is not None:
         group = await repo.group_of_brand(session, caller.brand_id, body.group_id)
@@ -338,7 +362,7 @@ async def create_customer(
                 },
             )
     try:
-        customer = await repo.create_customer(
+        return await repo.create_customer(
             session,
             brand_id=caller.brand_id,
             venue_id=caller.venue_id,
@@ -360,5 +384,3 @@ async def create_customer(
             else "A customer with these details already exists"
         )
         raise Conflict(message, details={"field": field} if field else None) from None
-    # spec §9.6: 200 (not 201) with the full customer and a message.
-    return respond(request, present_customer(customer), message="Customer created")
