@@ -197,3 +197,16 @@ async def test_auth_bodies_and_token_header_are_documented(client: httpx.AsyncCl
     v1_auth = schema["paths"]["/open-api/auth"]["post"]
     v1_body = v1_auth["requestBody"]["content"]["application/json"]["schema"]
     assert v1_body["required"] == ["client_id", "client_secret", "brand", "venue_id"]
+
+
+async def test_till_routes_document_their_bearer_token(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    assert schema["components"]["securitySchemes"]["tillToken"]["scheme"] == "bearer"
+    till = [
+        (p, op)
+        for p, item in schema["paths"].items()
+        if p.startswith("/sandbox/")
+        for op in item.values()
+    ]
+    assert till
+    assert all(op["security"] == [{"tillToken": []}] for _, op in till)

@@ -107,16 +107,30 @@ def _document_security(app: FastAPI) -> None:
                 description=app.description,
                 routes=app.routes,
             )
-            schema.setdefault("components", {})["securitySchemes"] = {
-                "xToken": {
-                    "type": "apiKey",
-                    "in": "header",
-                    "name": "x-token",
-                    "description": "v2: the JWT from POST /open-api/v2/auth. v1: the token from "
-                    "POST /open-api/auth, together with the x-brand and x-venue headers.",
+            schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+            schemes.update(
+                {
+                    "tillToken": {
+                        "type": "http",
+                        "scheme": "bearer",
+                        "description": "The till's CLOPOS_ADMIN_TOKEN (routes under /sandbox).",
+                    },
+                    "xToken": {
+                        "type": "apiKey",
+                        "in": "header",
+                        "name": "x-token",
+                        "description": (
+                            "v2: the JWT from POST /open-api/v2/auth. v1: the token from "
+                            "POST /open-api/auth, with the x-brand and x-venue headers."
+                        ),
+                    },
                 }
-            }
+            )
             schema["security"] = [{"xToken": []}]
+            for path, item in schema.get("paths", {}).items():
+                if path.startswith("/sandbox"):
+                    for operation in item.values():
+                        operation["security"] = [{"tillToken": []}]
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -11,12 +11,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clopos.server.api.customers import present_customer
 from clopos.server.api.deps import Caller, CallerDep, SessionDep
-from clopos.server.api.params import list_params, query_param
+from clopos.server.api.params import list_params, model_schema, query_param
 from clopos.server.domain.envelope import pagination_block
 from clopos.server.domain.orders import (
     ORDER_STATUSES,
@@ -191,32 +190,13 @@ async def _order_in_scope(
     return order
 
 
-def _inline_refs(schema: Any, defs: dict[str, Any]) -> Any:
-    """Replace ``#/$defs/X`` references by their definitions (OpenAPI resolves ``$ref``
-    against the whole document, where ``$defs`` of a pydantic schema do not exist)."""
-    if isinstance(schema, dict):
-        ref = schema.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/$defs/"):
-            return _inline_refs(defs[ref.removeprefix("#/$defs/")], defs)
-        return {k: _inline_refs(v, defs) for k, v in schema.items() if k != "$defs"}
-    if isinstance(schema, list):
-        return [_inline_refs(v, defs) for v in schema]
-    return schema
-
-
-def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
-    schema = model.model_json_schema()
-    inlined: dict[str, Any] = _inline_refs(schema, schema.get("$defs", {}))
-    return inlined
-
-
 _STATUS_WORDS = ", ".join(ORDER_STATUSES)
 _CREATE_DOC = {
     "requestBody": {
         "required": True,
         "content": {
             "application/json": {
-                "schema": {"oneOf": [_body_schema(FlatOrder), _body_schema(NestedOrder)]}
+                "schema": {"oneOf": [model_schema(FlatOrder), model_schema(NestedOrder)]}
             }
         },
     },

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import BaseModel
+
 from clopos.server.domain.query import LimitRule
 
 
@@ -88,3 +90,29 @@ def list_params(
 def query_param(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
     """One extra documented query parameter."""
     return _param(name, description, schema)
+
+
+def model_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """A model's JSON schema with its ``$defs`` inlined: a ``#/$defs/…`` reference would
+    resolve against the OpenAPI document's root, where there are no ``$defs``."""
+    schema: dict[str, Any] = model.model_json_schema()
+    definitions: dict[str, Any] = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return inline(definitions[ref.removeprefix("#/$defs/")])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        return node
+
+    inlined: dict[str, Any] = inline(schema)
+    return inlined
+
+
+def json_body(schema: dict[str, Any]) -> dict[str, Any]:
+    """``openapi_extra`` for a route that reads its JSON body by hand (to keep exact
+    decimals), so ``/docs`` still shows and sends it."""
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}

@@ -28,7 +28,7 @@ from sqlalchemy import Numeric, cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clopos.server.api.deps import Caller, CallerDep, SessionDep
-from clopos.server.api.params import list_params, query_param
+from clopos.server.api.params import json_body, list_params, model_schema, query_param
 from clopos.server.domain import receipts as rules
 from clopos.server.domain.envelope import success_envelope
 from clopos.server.domain.query import (
@@ -83,32 +83,10 @@ _WITH_PARAM = query_param(
 
 def _body_doc(schema: dict[str, Any], *, idempotent_post: bool = False) -> dict[str, Any]:
     """``openapi_extra`` for a route that reads its JSON body by hand."""
-    extra: dict[str, Any] = {
-        "requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}
-    }
+    extra = json_body(schema)
     if idempotent_post:
         extra["parameters"] = [header_parameter()]
     return extra
-
-
-def _schema(model: type[Any]) -> dict[str, Any]:
-    """The model's JSON schema with its ``$defs`` inlined: a ``#/$defs/…`` reference would
-    resolve against the OpenAPI document's root, where there are no ``$defs``."""
-    schema: dict[str, Any] = model.model_json_schema()
-    definitions: dict[str, Any] = schema.pop("$defs", {})
-
-    def inline(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                return inline(definitions[ref.removeprefix("#/$defs/")])
-            return {key: inline(value) for key, value in node.items()}
-        if isinstance(node, list):
-            return [inline(item) for item in node]
-        return node
-
-    inlined: dict[str, Any] = inline(schema)
-    return inlined
 
 
 # --- reading requests ---------------------------------------------------------------------
@@ -338,7 +316,7 @@ async def get_receipt(
 @router.patch(
     "/receipts/{receipt_id}",
     summary="Update order_status, order_number, fiscal_id or lock (also on closed receipts)",
-    openapi_extra=_body_doc(_schema(rules.PatchBody)),
+    openapi_extra=_body_doc(model_schema(rules.PatchBody)),
 )
 async def patch_receipt(
     receipt_id: str, request: Request, caller: CallerDep, session: SessionDep
@@ -371,7 +349,7 @@ async def patch_receipt(
 @v2_router.post(
     "/receipts/{receipt_id}/close",
     summary="Close an open receipt",
-    openapi_extra=_body_doc(_schema(rules.CloseBody)),
+    openapi_extra=_body_doc(model_schema(rules.CloseBody)),
 )
 async def close_receipt(
     receipt_id: str, request: Request, caller: CallerDep, session: SessionDep
@@ -414,7 +392,7 @@ async def receipt_stock_operations(
     "/receipts",
     summary="Import a sale as a receipt",
     status_code=201,
-    openapi_extra=_body_doc(_schema(rules.ReceiptCreate), idempotent_post=True),
+    openapi_extra=_body_doc(model_schema(rules.ReceiptCreate), idempotent_post=True),
 )
 async def create_receipt(request: Request, caller: CallerDep, session: SessionDep) -> Response:
     """spec §12.5: store a sale made elsewhere; 201 with the full receipt.
@@ -446,7 +424,7 @@ async def create_receipt(request: Request, caller: CallerDep, session: SessionDe
 @v1_router.put(
     "/receipts/{receipt_id}",
     summary="Update an open receipt, or close it",
-    openapi_extra=_body_doc(_schema(rules.ReceiptUpdate)),
+    openapi_extra=_body_doc(model_schema(rules.ReceiptUpdate)),
 )
 async def update_receipt(
     receipt_id: str, request: Request, caller: CallerDep, session: SessionDep

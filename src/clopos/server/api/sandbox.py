@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clopos.server import till
 from clopos.server.api.deps import SessionDep
-from clopos.server.api.params import query_param
+from clopos.server.api.params import json_body, model_schema, query_param
 from clopos.server.domain.orders import ORDER_STATUSES, parse_json_body, present_order
 from clopos.server.domain.products import present_stop_entry
 from clopos.server.domain.query import MAX_ID, id_from_text, path_id
@@ -123,30 +123,9 @@ class StopBody(BaseModel):
     limit: Annotated[int, Field(strict=True, ge=0, le=MAX_ID)]
 
 
-def _inline_refs(schema: Any, defs: dict[str, Any]) -> Any:
-    """Replace pydantic's ``#/$defs/X`` references by their definitions, which OpenAPI
-    would otherwise look for at the top of the document."""
-    if isinstance(schema, dict):
-        ref = schema.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/$defs/"):
-            return _inline_refs(defs[ref.removeprefix("#/$defs/")], defs)
-        return {k: _inline_refs(v, defs) for k, v in schema.items() if k != "$defs"}
-    if isinstance(schema, list):
-        return [_inline_refs(v, defs) for v in schema]
-    return schema
-
-
 def _body_doc(model: type[BaseModel]) -> dict[str, Any]:
     """``openapi_extra`` documenting a body the route reads by hand (to keep exact decimals)."""
-    schema = model.model_json_schema()
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": _inline_refs(schema, schema.get("$defs", {}))}
-            },
-        }
-    }
+    return json_body(model_schema(model))
 
 
 async def _body(request: Request, model: type[BaseModel]) -> Any:

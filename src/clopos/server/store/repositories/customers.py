@@ -257,7 +257,9 @@ async def create_customer(
             is_verified=False,
         )
         session.add(customer)
-        await session.commit()
+        # Flush, not commit: the route commits the customer together with its
+        # Idempotency-Key completion, so a crash cannot keep one without the other.
+        await session.flush()
     except IntegrityError as exc:
         await session.rollback()
         raise DuplicateCustomer(_duplicate_field(exc)) from exc
