@@ -29,8 +29,9 @@ lint: .make-dev
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy --strict src
 
+# Two pytest workers: the API tests mostly wait on the databases, so this halves the run.
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 format: .make-dev
 	$(BIN)/ruff format src tests bench

@@ -83,6 +83,17 @@ def postgres_unreachable() -> str | None:
     return _pg_problem or None
 
 
+async def _clone_database(template: str, name: str) -> None:
+    """``CREATE DATABASE … TEMPLATE``; FILE_COPY (PostgreSQL 15+) is ~4x faster than the
+    default WAL_LOG for a small template, which adds up over a thousand tests."""
+    import asyncpg
+
+    try:
+        await _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+    except asyncpg.PostgresSyntaxError:  # PostgreSQL < 15 has no STRATEGY
+        await _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+
+
 def _pg_url(database: str) -> str:
     return make_url(POSTGRES_URL).set(database=database).render_as_string(hide_password=False)
 
@@ -121,7 +132,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     template_name: str = request.getfixturevalue("postgres_template")
     name = f"clopos_t_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
+    asyncio.run(_clone_database(template_name, name))
     try:
         yield _pg_url(name)
     finally:
