@@ -207,13 +207,20 @@ def _install_error_handlers(app: FastAPI) -> None:
             return _internal_error(request)
         # The database refused a value the request carried (an integer beyond the column's
         # range, a NUL character in text): the caller's input, not a server fault.
-        log.warning("database refused a value on %s %s: %s", request.method, request.url.path, exc)
+        # Only the driver's error class: str(exc) would log the bound parameters (customer
+        # names, phones…), and request data is never logged.
+        log.warning(
+            "database refused a value on %s %s: %s",
+            request.method,
+            request.url.path,
+            type(exc.orig).__name__,
+        )
         return _json(_value_refused(), request)
 
     @app.exception_handler(OverflowError)
     async def overflow(request: Request, exc: OverflowError) -> ClopoJSONResponse:
         # sqlite3 raises a bare OverflowError for integers beyond 64 bits.
-        log.warning("value overflow on %s %s: %s", request.method, request.url.path, exc)
+        log.warning("value overflow on %s %s", request.method, request.url.path)
         return _json(_value_refused(), request)
 
     @app.exception_handler(Exception)
