@@ -10,7 +10,8 @@ from decimal import Decimal
 import pytest
 from starlette.requests import Request
 
-from clopos.server.responses import ClopoJSONResponse, dumps, elapsed_ms, respond
+from clopos._json import dumps
+from clopos.server.responses import ClopoJSONResponse, elapsed_ms, respond
 
 
 @pytest.mark.parametrize(

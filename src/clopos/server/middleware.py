@@ -11,9 +11,9 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from clopos._json import dumps
 from clopos.server.errors import ApiError, PayloadTooLarge, render
 from clopos.server.ratelimit import RateLimiter, WindowState, most_constrained
-from clopos.server.responses import dumps
 
 
 def api_version_of(path: str) -> str | None:

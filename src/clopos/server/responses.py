@@ -4,29 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
 
-import orjson
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
+from clopos._json import dumps
 from clopos.server.domain.envelope import success_envelope
 from clopos.server.domain.timestamps import utcnow
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise TypeError("non-finite Decimal cannot be written as JSON")
-        # A Fragment is emitted verbatim: 8.50 stays 8.50, never 8.5 or "8.50".
-        return orjson.Fragment(str(value).encode())
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def dumps(content: Any) -> bytes:
-    """Serialize to JSON bytes, Decimals exact; integer dict keys (venue maps) become strings."""
-    return orjson.dumps(content, default=_default, option=orjson.OPT_NON_STR_KEYS)
 
 
 class ClopoJSONResponse(JSONResponse):

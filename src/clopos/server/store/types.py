@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import Dialect, Numeric, String, Text
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from clopos._json import dumps
+
 
 class Money(TypeDecorator[Decimal]):
     """An amount kept exactly as sent (spec §4.5: never rescaled).
@@ -58,8 +60,6 @@ class ExactJSON(TypeDecorator[Any]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
         if value is None:
             return None
-        from clopos.server.responses import dumps
-
         return dumps(value).decode()
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
