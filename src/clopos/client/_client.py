@@ -1,0 +1,1688 @@
+"""``CloposClient`` and ``AsyncCloposClient``: the send loop over the shared core.
+
+Everything else (URLs, headers, parsing, retry decisions) is in ``_base.BaseClopos``; the
+two classes differ only in how they send, sleep and lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, Literal, Self, overload
+
+import httpx
+
+from clopos.client import _endpoints
+from clopos.client._base import (
+    ApiVersion,
+    AttemptHook,
+    BaseClopos,
+    CallState,
+    Prepared,
+    RetryPolicy,
+    SpecLike,
+)
+from clopos.client._endpoints import Filters, WithArg
+from clopos.client._errors import APIConnectionError, APITimeoutError, CloposError
+
+Envelope = dict[str, Any]
+
+
+def _transport_error(exc: httpx.TransportError, request: httpx.Request) -> APIConnectionError:
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(f"Request timed out: {exc}", request=request)
+    return APIConnectionError(f"Connection error: {exc!r}", request=request)
+
+
+class CloposClient(BaseClopos):
+    """Synchronous Clopos Open API client (``httpx.Client``).
+
+    Settings not passed are read from ``CLOPOS_*`` environment variables when the client is
+    built. The token is obtained, cached and refreshed for you; failed requests are retried
+    per ``retry``. Use as a context manager or call ``close()``.
+    """
+
+    def __init__(
+        self,
+        *,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        brand: str | None = None,
+        integrator_id: str | None = None,
+        venue_id: str | int | None = None,
+        base_url: str | None = None,
+        api_version: ApiVersion | None = None,
+        timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+        on_attempt: AttemptHook | None = None,
+        http_client: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        super().__init__(
+            client_id=client_id,
+            client_secret=client_secret,
+            brand=brand,
+            integrator_id=integrator_id,
+            venue_id=venue_id,
+            base_url=base_url,
+            api_version=api_version,
+            timeout=timeout,
+            retry=retry,
+            on_attempt=on_attempt,
+        )
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.Client(timeout=self.settings.timeout)
+        self._sleep = sleep
+        self._token_lock = threading.Lock()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool (not an ``http_client`` passed in by the caller)."""
+        if self._owns_http:
+            self._http.close()
+
+    def auth(
+        self,
+        *,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        brand: str | None = None,
+        integrator_id: str | None = None,
+        venue_id: str | int | None = None,
+    ) -> Envelope:
+        """``POST auth``: obtain a token (settings, or ``client_id=`` … overrides) and cache it.
+
+        Other methods call this for you; call it directly to check credentials early.
+        """
+        body = self._send(
+            self._prepare_auth(
+                client_id=client_id,
+                client_secret=client_secret,
+                brand=brand,
+                integrator_id=integrator_id,
+                venue_id=venue_id,
+            )
+        )
+        self._store_token(body)
+        return body
+
+    def _ensure_token(self) -> str:
+        token = self._token_if_fresh()
+        if token is not None:
+            return token
+        # Single-flight: threads that find the token stale wait here, and only the first
+        # authenticates; the rest reuse its token (issue 5 item 4).
+        with self._token_lock:
+            token = self._token_if_fresh()
+            if token is None:
+                self.auth()
+                token = self._token_if_fresh() or self.token
+            assert token is not None
+            return token
+
+    def _call(self, spec: SpecLike, headers: Mapping[str, str] | None = None) -> Envelope:
+        """Send ``spec`` with auth and retries; the parsed envelope, or a typed error."""
+        return self._send(self._prepare(spec, headers))
+
+    def _send(self, prepared: Prepared) -> Envelope:
+        state = CallState(prepared)
+        while True:
+            state.attempt += 1
+            token = self._ensure_token() if prepared.managed_token else None
+            request = prepared.build(self._http, token)
+            response: httpx.Response | None = None
+            try:
+                response = self._http.send(request)
+                return self._finish(state, response)
+            except httpx.TransportError as exc:
+                error: CloposError = _transport_error(exc, request)
+            except CloposError as exc:
+                error = exc
+            if self._should_reauth(state, error):
+                state.reauthed = True
+                self._report(state, response, error, 0.0)
+                with self._token_lock:
+                    self._forget_token(token)
+                continue
+            delay = self._retry_delay(state, error)
+            self._report(state, response, error, delay)
+            if delay is None:
+                raise error
+            self._sleep(delay)
+
+    # -- endpoints ----------------------------------------------------------------------
+
+    def get_venues(
+        self,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``GET venues`` (spec §9.1).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return self._call(
+            _endpoints.get_venues(page=page, limit=limit, version=self.version), headers
+        )
+
+    def get_users(
+        self,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``GET users`` (spec §9.2).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return self._call(
+            _endpoints.get_users(page=page, limit=limit, version=self.version), headers
+        )
+
+    def get_user_by_id(self, id: int, *, headers: Mapping[str, str] | None = None) -> Envelope:
+        """``GET users/{id}`` (spec §9.3).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return self._call(_endpoints.get_user_by_id(id=id, version=self.version), headers)
+
+    def get_customers(
+        self,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        with_: WithArg | None = None,
+        filters: Filters | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``GET customers`` with ``with[N]`` and ``filters[N]`` on name/phones/group_id (§9.4).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return self._call(
+            _endpoints.get_customers(
+                page=page, limit=limit, with_=with_, filters=filters, version=self.version
+            ),
+            headers,
+        )
+
+    def get_customer_by_id(self, id: int, *, headers: Mapping[str, str] | None = None) -> Envelope:
+        """``GET customers/{id}`` (spec §9.5).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return self._call(_endpoints.get_customer_by_id(id=id, version=self.version), headers)
+
+    def create_customer(
+        self,
+        name: str,
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+        code: str | None = None,
+        cid: str | None = None,
+        description: str | None = None,
+        group_id: int | None = None,
+        gender: int | None = None,
+        date_of_birth: date | str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``POST customers`` with only the given fields (spec §9.6).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return self._call(
+            _endpoints.create_customer(
+                name=name,
+                email=email,
+                phone=phone,
+                code=code,
+                cid=cid,
+                description=description,
+                group_id=group_id,
+                gender=gender,
+                date_of_birth=date_of_birth,
+                version=self.version,
+            ),
+            headers,
+        )
+
+    def get_customer_groups(
+        self,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``GET customer-groups`` (spec §9.7).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return self._call(
+            _endpoints.get_customer_groups(page=page, limit=limit, version=self.version), headers
+        )
+
+    def get_categories(
+        self,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        parent_id: int | None = None,
+        type: str | None = None,
+        include_children: bool | None = None,
+        include_inactive: bool | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``GET categories`` with the plain query parameters of spec §10.4.
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return self._call(
+            _endpoints.get_categories(
+                page=page,
+                limit=limit,
+                parent_id=parent_id,
+                type=type,
+                include_children=include_children,
+                include_inactive=include_inactive,
+                version=self.version,
+            ),
+            headers,
+        )
+
+    def get_category_by_id(
+        self,
+        id: int,
+        *,
+        include_children: bool | None = None,
+        include_inactive: bool | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``GET categories/{id}`` (spec §10.5).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return self._call(
+            _endpoints.get_category_by_id(
+                id=id,
+                include_children=include_children,
+                include_inactive=include_inactive,
+                version=self.version,
+            ),
+            headers,
+        )
+
+    def get_stations(
+        self,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        status: int | None = None,
+        can_print: bool | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``GET stations`` with ``status`` (1/0) and ``can_print`` (spec §10.6).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return self._call(
+            _endpoints.get_stations(
+                page=page, limit=limit, status=status, can_print=can_print, version=self.version
+            ),
+            headers,
+        )
+
+    def get_station_by_id(self, id: int, *, headers: Mapping[str, str] | None = None) -> Envelope:
+        """``GET stations/{id}`` (spec §10.7).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return self._call(_endpoints.get_station_by_id(id=id, version=self.version), headers)
+
+    def get_products(
+        self,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        with_: WithArg | None = None,
+        selects: str | Sequence[str] | None = None,
+        filters: Filters | None = None,
+        sort_by: str | None = None,
+        sort_order: int | str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``GET products`` as ordinary bracket parameters, not the old JSON key (spec §10.1).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return self._call(
+            _endpoints.get_products(
+                page=page,
+                limit=limit,
+                with_=with_,
+                selects=selects,
+                filters=filters,
+                sort_by=sort_by,
+                sort_order=sort_order,
+                version=self.version,
+            ),
+            headers,
+        )
+
+    def get_product_by_id(
+        self,
+        id: int | str,
+        *,
+        with_: WithArg | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``GET products/{id}`` (id or UUID) with ``with[N]`` relations (spec §10.2).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return self._call(
+            _endpoints.get_product_by_id(id=id, with_=with_, version=self.version), headers
+        )
+
+    def get_stop_list(
+        self, *, filters: Filters | None = None, headers: Mapping[str, str] | None = None
+    ) -> Envelope:
+        """``GET products/stop-list``; ``id`` takes a list, ``limit``/``timestamp`` a
+        ``[from]`` or ``[from, to]`` range, always sent as ``filters[N][1][M]`` (spec §10.3).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return self._call(_endpoints.get_stop_list(filters=filters, version=self.version), headers)
+
+    def get_sale_types(
+        self,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``GET sale-types`` (spec §10.10).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return self._call(
+            _endpoints.get_sale_types(page=page, limit=limit, version=self.version), headers
+        )
+
+    def get_payment_methods(
+        self,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``GET payment-methods`` (spec §10.11).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return self._call(
+            _endpoints.get_payment_methods(page=page, limit=limit, version=self.version), headers
+        )
+
+    def get_price_lists(
+        self,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        with_: WithArg | None = None,
+        sort_by: str | None = None,
+        sort_order: int | str | None = None,
+        selects: str | Sequence[str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``GET price-lists``; sort is ``sort[0][0]=field&sort[0][1]=asc|desc`` here (§10.8).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return self._call(
+            _endpoints.get_price_lists(
+                page=page,
+                limit=limit,
+                with_=with_,
+                sort_by=sort_by,
+                sort_order=sort_order,
+                selects=selects,
+                version=self.version,
+            ),
+            headers,
+        )
+
+    def get_price_list_prices(
+        self,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        with_: WithArg | None = None,
+        filters: Filters | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``GET price-lists/prices``, filters on id/product_id/list_id (spec §10.9).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return self._call(
+            _endpoints.get_price_list_prices(
+                page=page, limit=limit, with_=with_, filters=filters, version=self.version
+            ),
+            headers,
+        )
+
+    def get_orders(
+        self,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        status: str | None = None,
+        with_: WithArg | None = None,
+        filters: Filters | None = None,
+        sort_by: str | None = None,
+        sort_order: int | str | None = None,
+        date_from: date | datetime | str | None = None,
+        date_to: date | datetime | str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``GET orders`` with status, ``with[N]``, ``filters[N]``, sort and dates (spec §11.2).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return self._call(
+            _endpoints.get_orders(
+                page=page,
+                limit=limit,
+                status=status,
+                with_=with_,
+                filters=filters,
+                sort_by=sort_by,
+                sort_order=sort_order,
+                date_from=date_from,
+                date_to=date_to,
+                version=self.version,
+            ),
+            headers,
+        )
+
+    def get_order_by_id(
+        self,
+        id: int,
+        *,
+        with_receipt: bool = False,
+        with_: WithArg | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``GET orders/{id}``; ``with_receipt`` sends ``with[0]=receipt:id,service_notification_id,
+        status`` so ``data.receipt`` is returned (spec §11.3). The old client's ``with_`` tokens
+        (``receipt:id``, ``service_notification_id``, ``status``) mean the same one value.
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return self._call(
+            _endpoints.get_order_by_id(
+                id=id, with_receipt=with_receipt, with_=with_, version=self.version
+            ),
+            headers,
+        )
+
+    def create_order(
+        self,
+        *,
+        sale_type_id: int | None = None,
+        venue_id: int | None = None,
+        customer: Mapping[str, Any] | None = None,
+        products: Sequence[Mapping[str, Any]] | None = None,
+        auto_accept_terminal: int | None = None,
+        auto_order_accept: bool | None = None,
+        auto_order_sent_to_station: bool | None = None,
+        delivery_fee: Decimal | int | float | str | None = None,
+        comment: str | None = None,
+        discount: Mapping[str, Any] | None = None,
+        service_charge: Mapping[str, Any] | None = None,
+        order_number: str | None = None,
+        customer_id: int | None = None,
+        payload: Mapping[str, Any] | None = None,
+        meta: Mapping[str, Any] | None = None,
+        extra: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``POST orders``: the v2 flat body or the v1 nested ``{customer_id, payload, meta}``,
+        sent exactly as given — nothing is null-padded (spec §11.4; existing client §7.5).
+
+        The form is chosen by what is passed, not by ``version``: the server takes both.
+        ``extra`` adds further top-level keys (the old client forwarded unknown kwargs).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return self._call(
+            _endpoints.create_order(
+                sale_type_id=sale_type_id,
+                venue_id=venue_id,
+                customer=customer,
+                products=products,
+                auto_accept_terminal=auto_accept_terminal,
+                auto_order_accept=auto_order_accept,
+                auto_order_sent_to_station=auto_order_sent_to_station,
+                delivery_fee=delivery_fee,
+                comment=comment,
+                discount=discount,
+                service_charge=service_charge,
+                order_number=order_number,
+                customer_id=customer_id,
+                payload=payload,
+                meta=meta,
+                extra=extra,
+                version=self.version,
+            ),
+            headers,
+        )
+
+    def update_order(
+        self, id: int, *, status: str = "IGNORE", headers: Mapping[str, str] | None = None
+    ) -> Envelope:
+        """``PUT orders/{id}`` with only ``{"status": "IGNORE"}`` — the one allowed value (§11.5).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return self._call(
+            _endpoints.update_order(id=id, status=status, version=self.version), headers
+        )
+
+    def get_receipts(
+        self,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        sort_by: str | None = None,
+        sort_order: int | str | None = None,
+        date_from: date | datetime | str | None = None,
+        date_to: date | datetime | str | None = None,
+        filters: Filters | None = None,
+        with_: WithArg | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``GET receipts``: ``sort[0]/sort[1]``, ``date[0]/date[1]``, ``with[N]``, ``filters[N]``
+        (spec §12.2) — the old client's argument names, the documented keys.
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return self._call(
+            _endpoints.get_receipts(
+                page=page,
+                limit=limit,
+                sort_by=sort_by,
+                sort_order=sort_order,
+                date_from=date_from,
+                date_to=date_to,
+                filters=filters,
+                with_=with_,
+                version=self.version,
+            ),
+            headers,
+        )
+
+    def get_receipt_by_id(
+        self, id: int, *, with_: WithArg | None = None, headers: Mapping[str, str] | None = None
+    ) -> Envelope:
+        """``GET receipts/{id}`` with optional ``with[N]`` relations (spec §12.3).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return self._call(
+            _endpoints.get_receipt_by_id(id=id, with_=with_, version=self.version), headers
+        )
+
+    def create_receipt(
+        self,
+        cid: str,
+        payment_methods: Sequence[Any],
+        *,
+        user_id: int | None = None,
+        by_cash: Any = None,
+        by_card: Any = None,
+        customer_discount_type: int | None = None,
+        discount_rate: Any = None,
+        discount_type: int | None = None,
+        discount_value: Any = None,
+        delivery_fee: Any = None,
+        gift_total: Any = None,
+        guests: int | None = None,
+        original_subtotal: Any = None,
+        printed: bool | None = None,
+        receipt_products: Sequence[Mapping[str, Any]] | None = None,
+        remaining: Any = None,
+        rps_discount: Any = None,
+        sale_type_id: int | None = None,
+        service_charge: Any = None,
+        service_charge_value: Any = None,
+        status: int | None = None,
+        subtotal: Any = None,
+        terminal_id: int | None = None,
+        total: Any = None,
+        total_tax: Any = None,
+        created_at: datetime | str | int | None = None,
+        closed_at: datetime | str | int | None = None,
+        address: str | None = None,
+        courier_id: int | None = None,
+        meta: Mapping[str, Any] | None = None,
+        extra: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``POST receipts`` (v1 only) — a closed receipt; money kept exact (spec §12.5).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return self._call(
+            _endpoints.create_receipt(
+                cid=cid,
+                payment_methods=payment_methods,
+                user_id=user_id,
+                by_cash=by_cash,
+                by_card=by_card,
+                customer_discount_type=customer_discount_type,
+                discount_rate=discount_rate,
+                discount_type=discount_type,
+                discount_value=discount_value,
+                delivery_fee=delivery_fee,
+                gift_total=gift_total,
+                guests=guests,
+                original_subtotal=original_subtotal,
+                printed=printed,
+                receipt_products=receipt_products,
+                remaining=remaining,
+                rps_discount=rps_discount,
+                sale_type_id=sale_type_id,
+                service_charge=service_charge,
+                service_charge_value=service_charge_value,
+                status=status,
+                subtotal=subtotal,
+                terminal_id=terminal_id,
+                total=total,
+                total_tax=total_tax,
+                created_at=created_at,
+                closed_at=closed_at,
+                address=address,
+                courier_id=courier_id,
+                meta=meta,
+                extra=extra,
+                version=self.version,
+            ),
+            headers,
+        )
+
+    def update_receipt(
+        self,
+        id: int,
+        cid: str,
+        *,
+        delivery_fee: Any = None,
+        description: str | None = None,
+        order_number: str | None = None,
+        order_status: str | None = None,
+        guests: int | None = None,
+        discount_rate: Any = None,
+        discount_type: int | None = None,
+        discount_value: Any = None,
+        customer_id: int | None = None,
+        closed_at: datetime | str | None = None,
+        payment_methods: Sequence[Any] | None = None,
+        meta_customer: Mapping[str, Any] | None = None,
+        meta: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``PUT receipts/{id}`` (v1 only), body ``{id, cid, …given fields}`` (spec §12.7).
+
+        ``meta_customer`` (the old client's name) is sent as ``meta.customer`` — where the docs
+        put it — not nested as ``meta_customer.meta.customer`` (existing client §7.5).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return self._call(
+            _endpoints.update_receipt(
+                id=id,
+                cid=cid,
+                delivery_fee=delivery_fee,
+                description=description,
+                order_number=order_number,
+                order_status=order_status,
+                guests=guests,
+                discount_rate=discount_rate,
+                discount_type=discount_type,
+                discount_value=discount_value,
+                customer_id=customer_id,
+                closed_at=closed_at,
+                payment_methods=payment_methods,
+                meta_customer=meta_customer,
+                meta=meta,
+                version=self.version,
+            ),
+            headers,
+        )
+
+    def update_closed_receipt(
+        self,
+        id: int,
+        *,
+        order_status: str | None = None,
+        order_number: str | None = None,
+        fiscal_id: str | None = None,
+        lock: bool | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``PATCH receipts/{id}`` with any of the four fields — never ``id`` (spec §12.6).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return self._call(
+            _endpoints.update_closed_receipt(
+                id=id,
+                order_status=order_status,
+                order_number=order_number,
+                fiscal_id=fiscal_id,
+                lock=lock,
+                version=self.version,
+            ),
+            headers,
+        )
+
+    def close_receipt(
+        self,
+        id: int,
+        payment_methods: Sequence[Any],
+        *,
+        closed_at: datetime | str | None = None,
+        cid: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """Close an open receipt: v2 ``POST receipts/{id}/close`` with ``payment_methods``
+        (+ ``closed_at``) only (spec §12.8); v1 ``PUT receipts/{id}`` with ``id, cid,
+        payment_methods, closed_at``, all required there (spec §12.7).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return self._call(
+            _endpoints.close_receipt(
+                id=id,
+                payment_methods=payment_methods,
+                closed_at=closed_at,
+                cid=cid,
+                version=self.version,
+            ),
+            headers,
+        )
+
+    def delete_receipt(self, id: int, *, headers: Mapping[str, str] | None = None) -> Envelope:
+        """``DELETE receipts/{id}`` (v1 only), no body (spec §12.9).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return self._call(_endpoints.delete_receipt(id=id, version=self.version), headers)
+
+    def get_receipt_stock_operations(
+        self, id: int, *, headers: Mapping[str, str] | None = None
+    ) -> Envelope:
+        """``GET receipts/{id}/stock-operations`` (v2 only, spec §12.10).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return self._call(
+            _endpoints.get_receipt_stock_operations(id=id, version=self.version), headers
+        )
+
+    # -- end endpoints ------------------------------------------------------------------
+
+
+class AsyncCloposClient(BaseClopos):
+    """Asynchronous Clopos Open API client (``httpx.AsyncClient``); same methods, awaited.
+
+    Concurrent calls share one token: with a stale token, exactly one of them authenticates.
+    Use as an async context manager or call ``aclose()``.
+    """
+
+    def __init__(
+        self,
+        *,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        brand: str | None = None,
+        integrator_id: str | None = None,
+        venue_id: str | int | None = None,
+        base_url: str | None = None,
+        api_version: ApiVersion | None = None,
+        timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+        on_attempt: AttemptHook | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        super().__init__(
+            client_id=client_id,
+            client_secret=client_secret,
+            brand=brand,
+            integrator_id=integrator_id,
+            venue_id=venue_id,
+            base_url=base_url,
+            api_version=api_version,
+            timeout=timeout,
+            retry=retry,
+            on_attempt=on_attempt,
+        )
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(timeout=self.settings.timeout)
+        self._sleep = sleep
+        self._token_lock = asyncio.Lock()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool (not an ``http_client`` passed in by the caller)."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def auth(
+        self,
+        *,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        brand: str | None = None,
+        integrator_id: str | None = None,
+        venue_id: str | int | None = None,
+    ) -> Envelope:
+        """``POST auth``: obtain a token (settings, or ``client_id=`` … overrides) and cache it.
+
+        Other methods call this for you; call it directly to check credentials early.
+        """
+        body = await self._send(
+            self._prepare_auth(
+                client_id=client_id,
+                client_secret=client_secret,
+                brand=brand,
+                integrator_id=integrator_id,
+                venue_id=venue_id,
+            )
+        )
+        self._store_token(body)
+        return body
+
+    async def _ensure_token(self) -> str:
+        token = self._token_if_fresh()
+        if token is not None:
+            return token
+        # Single-flight: 50 concurrent calls with a stale token cause one auth (issue 5).
+        async with self._token_lock:
+            token = self._token_if_fresh()
+            if token is None:
+                await self.auth()
+                token = self._token_if_fresh() or self.token
+            assert token is not None
+            return token
+
+    async def _acall(self, spec: SpecLike, headers: Mapping[str, str] | None = None) -> Envelope:
+        """Send ``spec`` with auth and retries; the parsed envelope, or a typed error."""
+        return await self._send(self._prepare(spec, headers))
+
+    async def _send(self, prepared: Prepared) -> Envelope:
+        state = CallState(prepared)
+        while True:
+            state.attempt += 1
+            token = await self._ensure_token() if prepared.managed_token else None
+            request = prepared.build(self._http, token)
+            response: httpx.Response | None = None
+            try:
+                response = await self._http.send(request)
+                return self._finish(state, response)
+            except httpx.TransportError as exc:
+                error: CloposError = _transport_error(exc, request)
+            except CloposError as exc:
+                error = exc
+            if self._should_reauth(state, error):
+                state.reauthed = True
+                self._report(state, response, error, 0.0)
+                async with self._token_lock:
+                    self._forget_token(token)
+                continue
+            delay = self._retry_delay(state, error)
+            self._report(state, response, error, delay)
+            if delay is None:
+                raise error
+            await self._sleep(delay)
+
+    # -- endpoints ----------------------------------------------------------------------
+
+    async def get_venues(
+        self,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``GET venues`` (spec §9.1).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(
+            _endpoints.get_venues(page=page, limit=limit, version=self.version), headers
+        )
+
+    async def get_users(
+        self,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``GET users`` (spec §9.2).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(
+            _endpoints.get_users(page=page, limit=limit, version=self.version), headers
+        )
+
+    async def get_user_by_id(
+        self, id: int, *, headers: Mapping[str, str] | None = None
+    ) -> Envelope:
+        """``GET users/{id}`` (spec §9.3).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(_endpoints.get_user_by_id(id=id, version=self.version), headers)
+
+    async def get_customers(
+        self,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        with_: WithArg | None = None,
+        filters: Filters | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``GET customers`` with ``with[N]`` and ``filters[N]`` on name/phones/group_id (§9.4).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(
+            _endpoints.get_customers(
+                page=page, limit=limit, with_=with_, filters=filters, version=self.version
+            ),
+            headers,
+        )
+
+    async def get_customer_by_id(
+        self, id: int, *, headers: Mapping[str, str] | None = None
+    ) -> Envelope:
+        """``GET customers/{id}`` (spec §9.5).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(
+            _endpoints.get_customer_by_id(id=id, version=self.version), headers
+        )
+
+    async def create_customer(
+        self,
+        name: str,
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+        code: str | None = None,
+        cid: str | None = None,
+        description: str | None = None,
+        group_id: int | None = None,
+        gender: int | None = None,
+        date_of_birth: date | str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``POST customers`` with only the given fields (spec §9.6).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(
+            _endpoints.create_customer(
+                name=name,
+                email=email,
+                phone=phone,
+                code=code,
+                cid=cid,
+                description=description,
+                group_id=group_id,
+                gender=gender,
+                date_of_birth=date_of_birth,
+                version=self.version,
+            ),
+            headers,
+        )
+
+    async def get_customer_groups(
+        self,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``GET customer-groups`` (spec §9.7).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(
+            _endpoints.get_customer_groups(page=page, limit=limit, version=self.version), headers
+        )
+
+    async def get_categories(
+        self,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        parent_id: int | None = None,
+        type: str | None = None,
+        include_children: bool | None = None,
+        include_inactive: bool | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``GET categories`` with the plain query parameters of spec §10.4.
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(
+            _endpoints.get_categories(
+                page=page,
+                limit=limit,
+                parent_id=parent_id,
+                type=type,
+                include_children=include_children,
+                include_inactive=include_inactive,
+                version=self.version,
+            ),
+            headers,
+        )
+
+    async def get_category_by_id(
+        self,
+        id: int,
+        *,
+        include_children: bool | None = None,
+        include_inactive: bool | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``GET categories/{id}`` (spec §10.5).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(
+            _endpoints.get_category_by_id(
+                id=id,
+                include_children=include_children,
+                include_inactive=include_inactive,
+                version=self.version,
+            ),
+            headers,
+        )
+
+    async def get_stations(
+        self,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        status: int | None = None,
+        can_print: bool | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``GET stations`` with ``status`` (1/0) and ``can_print`` (spec §10.6).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(
+            _endpoints.get_stations(
+                page=page, limit=limit, status=status, can_print=can_print, version=self.version
+            ),
+            headers,
+        )
+
+    async def get_station_by_id(
+        self, id: int, *, headers: Mapping[str, str] | None = None
+    ) -> Envelope:
+        """``GET stations/{id}`` (spec §10.7).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(_endpoints.get_station_by_id(id=id, version=self.version), headers)
+
+    async def get_products(
+        self,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        with_: WithArg | None = None,
+        selects: str | Sequence[str] | None = None,
+        filters: Filters | None = None,
+        sort_by: str | None = None,
+        sort_order: int | str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``GET products`` as ordinary bracket parameters, not the old JSON key (spec §10.1).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(
+            _endpoints.get_products(
+                page=page,
+                limit=limit,
+                with_=with_,
+                selects=selects,
+                filters=filters,
+                sort_by=sort_by,
+                sort_order=sort_order,
+                version=self.version,
+            ),
+            headers,
+        )
+
+    async def get_product_by_id(
+        self,
+        id: int | str,
+        *,
+        with_: WithArg | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``GET products/{id}`` (id or UUID) with ``with[N]`` relations (spec §10.2).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(
+            _endpoints.get_product_by_id(id=id, with_=with_, version=self.version), headers
+        )
+
+    async def get_stop_list(
+        self, *, filters: Filters | None = None, headers: Mapping[str, str] | None = None
+    ) -> Envelope:
+        """``GET products/stop-list``; ``id`` takes a list, ``limit``/``timestamp`` a
+        ``[from]`` or ``[from, to]`` range, always sent as ``filters[N][1][M]`` (spec §10.3).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(
+            _endpoints.get_stop_list(filters=filters, version=self.version), headers
+        )
+
+    async def get_sale_types(
+        self,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``GET sale-types`` (spec §10.10).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(
+            _endpoints.get_sale_types(page=page, limit=limit, version=self.version), headers
+        )
+
+    async def get_payment_methods(
+        self,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``GET payment-methods`` (spec §10.11).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(
+            _endpoints.get_payment_methods(page=page, limit=limit, version=self.version), headers
+        )
+
+    async def get_price_lists(
+        self,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        with_: WithArg | None = None,
+        sort_by: str | None = None,
+        sort_order: int | str | None = None,
+        selects: str | Sequence[str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``GET price-lists``; sort is ``sort[0][0]=field&sort[0][1]=asc|desc`` here (§10.8).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(
+            _endpoints.get_price_lists(
+                page=page,
+                limit=limit,
+                with_=with_,
+                sort_by=sort_by,
+                sort_order=sort_order,
+                selects=selects,
+                version=self.version,
+            ),
+            headers,
+        )
+
+    async def get_price_list_prices(
+        self,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        with_: WithArg | None = None,
+        filters: Filters | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``GET price-lists/prices``, filters on id/product_id/list_id (spec §10.9).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(
+            _endpoints.get_price_list_prices(
+                page=page, limit=limit, with_=with_, filters=filters, version=self.version
+            ),
+            headers,
+        )
+
+    async def get_orders(
+        self,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        status: str | None = None,
+        with_: WithArg | None = None,
+        filters: Filters | None = None,
+        sort_by: str | None = None,
+        sort_order: int | str | None = None,
+        date_from: date | datetime | str | None = None,
+        date_to: date | datetime | str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``GET orders`` with status, ``with[N]``, ``filters[N]``, sort and dates (spec §11.2).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(
+            _endpoints.get_orders(
+                page=page,
+                limit=limit,
+                status=status,
+                with_=with_,
+                filters=filters,
+                sort_by=sort_by,
+                sort_order=sort_order,
+                date_from=date_from,
+                date_to=date_to,
+                version=self.version,
+            ),
+            headers,
+        )
+
+    async def get_order_by_id(
+        self,
+        id: int,
+        *,
+        with_receipt: bool = False,
+        with_: WithArg | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``GET orders/{id}``; ``with_receipt`` sends ``with[0]=receipt:id,service_notification_id,
+        status`` so ``data.receipt`` is returned (spec §11.3). The old client's ``with_`` tokens
+        (``receipt:id``, ``service_notification_id``, ``status``) mean the same one value.
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(
+            _endpoints.get_order_by_id(
+                id=id, with_receipt=with_receipt, with_=with_, version=self.version
+            ),
+            headers,
+        )
+
+    async def create_order(
+        self,
+        *,
+        sale_type_id: int | None = None,
+        venue_id: int | None = None,
+        customer: Mapping[str, Any] | None = None,
+        products: Sequence[Mapping[str, Any]] | None = None,
+        auto_accept_terminal: int | None = None,
+        auto_order_accept: bool | None = None,
+        auto_order_sent_to_station: bool | None = None,
+        delivery_fee: Decimal | int | float | str | None = None,
+        comment: str | None = None,
+        discount: Mapping[str, Any] | None = None,
+        service_charge: Mapping[str, Any] | None = None,
+        order_number: str | None = None,
+        customer_id: int | None = None,
+        payload: Mapping[str, Any] | None = None,
+        meta: Mapping[str, Any] | None = None,
+        extra: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``POST orders``: the v2 flat body or the v1 nested ``{customer_id, payload, meta}``,
+        sent exactly as given — nothing is null-padded (spec §11.4; existing client §7.5).
+
+        The form is chosen by what is passed, not by ``version``: the server takes both.
+        ``extra`` adds further top-level keys (the old client forwarded unknown kwargs).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(
+            _endpoints.create_order(
+                sale_type_id=sale_type_id,
+                venue_id=venue_id,
+                customer=customer,
+                products=products,
+                auto_accept_terminal=auto_accept_terminal,
+                auto_order_accept=auto_order_accept,
+                auto_order_sent_to_station=auto_order_sent_to_station,
+                delivery_fee=delivery_fee,
+                comment=comment,
+                discount=discount,
+                service_charge=service_charge,
+                order_number=order_number,
+                customer_id=customer_id,
+                payload=payload,
+                meta=meta,
+                extra=extra,
+                version=self.version,
+            ),
+            headers,
+        )
+
+    async def update_order(
+        self, id: int, *, status: str = "IGNORE", headers: Mapping[str, str] | None = None
+    ) -> Envelope:
+        """``PUT orders/{id}`` with only ``{"status": "IGNORE"}`` — the one allowed value (§11.5).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(
+            _endpoints.update_order(id=id, status=status, version=self.version), headers
+        )
+
+    async def get_receipts(
+        self,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        sort_by: str | None = None,
+        sort_order: int | str | None = None,
+        date_from: date | datetime | str | None = None,
+        date_to: date | datetime | str | None = None,
+        filters: Filters | None = None,
+        with_: WithArg | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``GET receipts``: ``sort[0]/sort[1]``, ``date[0]/date[1]``, ``with[N]``, ``filters[N]``
+        (spec §12.2) — the old client's argument names, the documented keys.
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(
+            _endpoints.get_receipts(
+                page=page,
+                limit=limit,
+                sort_by=sort_by,
+                sort_order=sort_order,
+                date_from=date_from,
+                date_to=date_to,
+                filters=filters,
+                with_=with_,
+                version=self.version,
+            ),
+            headers,
+        )
+
+    async def get_receipt_by_id(
+        self, id: int, *, with_: WithArg | None = None, headers: Mapping[str, str] | None = None
+    ) -> Envelope:
+        """``GET receipts/{id}`` with optional ``with[N]`` relations (spec §12.3).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(
+            _endpoints.get_receipt_by_id(id=id, with_=with_, version=self.version), headers
+        )
+
+    async def create_receipt(
+        self,
+        cid: str,
+        payment_methods: Sequence[Any],
+        *,
+        user_id: int | None = None,
+        by_cash: Any = None,
+        by_card: Any = None,
+        customer_discount_type: int | None = None,
+        discount_rate: Any = None,
+        discount_type: int | None = None,
+        discount_value: Any = None,
+        delivery_fee: Any = None,
+        gift_total: Any = None,
+        guests: int | None = None,
+        original_subtotal: Any = None,
+        printed: bool | None = None,
+        receipt_products: Sequence[Mapping[str, Any]] | None = None,
+        remaining: Any = None,
+        rps_discount: Any = None,
+        sale_type_id: int | None = None,
+        service_charge: Any = None,
+        service_charge_value: Any = None,
+        status: int | None = None,
+        subtotal: Any = None,
+        terminal_id: int | None = None,
+        total: Any = None,
+        total_tax: Any = None,
+        created_at: datetime | str | int | None = None,
+        closed_at: datetime | str | int | None = None,
+        address: str | None = None,
+        courier_id: int | None = None,
+        meta: Mapping[str, Any] | None = None,
+        extra: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``POST receipts`` (v1 only) — a closed receipt; money kept exact (spec §12.5).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(
+            _endpoints.create_receipt(
+                cid=cid,
+                payment_methods=payment_methods,
+                user_id=user_id,
+                by_cash=by_cash,
+                by_card=by_card,
+                customer_discount_type=customer_discount_type,
+                discount_rate=discount_rate,
+                discount_type=discount_type,
+                discount_value=discount_value,
+                delivery_fee=delivery_fee,
+                gift_total=gift_total,
+                guests=guests,
+                original_subtotal=original_subtotal,
+                printed=printed,
+                receipt_products=receipt_products,
+                remaining=remaining,
+                rps_discount=rps_discount,
+                sale_type_id=sale_type_id,
+                service_charge=service_charge,
+                service_charge_value=service_charge_value,
+                status=status,
+                subtotal=subtotal,
+                terminal_id=terminal_id,
+                total=total,
+                total_tax=total_tax,
+                created_at=created_at,
+                closed_at=closed_at,
+                address=address,
+                courier_id=courier_id,
+                meta=meta,
+                extra=extra,
+                version=self.version,
+            ),
+            headers,
+        )
+
+    async def update_receipt(
+        self,
+        id: int,
+        cid: str,
+        *,
+        delivery_fee: Any = None,
+        description: str | None = None,
+        order_number: str | None = None,
+        order_status: str | None = None,
+        guests: int | None = None,
+        discount_rate: Any = None,
+        discount_type: int | None = None,
+        discount_value: Any = None,
+        customer_id: int | None = None,
+        closed_at: datetime | str | None = None,
+        payment_methods: Sequence[Any] | None = None,
+        meta_customer: Mapping[str, Any] | None = None,
+        meta: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``PUT receipts/{id}`` (v1 only), body ``{id, cid, …given fields}`` (spec §12.7).
+
+        ``meta_customer`` (the old client's name) is sent as ``meta.customer`` — where the docs
+        put it — not nested as ``meta_customer.meta.customer`` (existing client §7.5).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(
+            _endpoints.update_receipt(
+                id=id,
+                cid=cid,
+                delivery_fee=delivery_fee,
+                description=description,
+                order_number=order_number,
+                order_status=order_status,
+                guests=guests,
+                discount_rate=discount_rate,
+                discount_type=discount_type,
+                discount_value=discount_value,
+                customer_id=customer_id,
+                closed_at=closed_at,
+                payment_methods=payment_methods,
+                meta_customer=meta_customer,
+                meta=meta,
+                version=self.version,
+            ),
+            headers,
+        )
+
+    async def update_closed_receipt(
+        self,
+        id: int,
+        *,
+        order_status: str | None = None,
+        order_number: str | None = None,
+        fiscal_id: str | None = None,
+        lock: bool | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """``PATCH receipts/{id}`` with any of the four fields — never ``id`` (spec §12.6).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(
+            _endpoints.update_closed_receipt(
+                id=id,
+                order_status=order_status,
+                order_number=order_number,
+                fiscal_id=fiscal_id,
+                lock=lock,
+                version=self.version,
+            ),
+            headers,
+        )
+
+    async def close_receipt(
+        self,
+        id: int,
+        payment_methods: Sequence[Any],
+        *,
+        closed_at: datetime | str | None = None,
+        cid: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        """Close an open receipt: v2 ``POST receipts/{id}/close`` with ``payment_methods``
+        (+ ``closed_at``) only (spec §12.8); v1 ``PUT receipts/{id}`` with ``id, cid,
+        payment_methods, closed_at``, all required there (spec §12.7).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(
+            _endpoints.close_receipt(
+                id=id,
+                payment_methods=payment_methods,
+                closed_at=closed_at,
+                cid=cid,
+                version=self.version,
+            ),
+            headers,
+        )
+
+    async def delete_receipt(
+        self, id: int, *, headers: Mapping[str, str] | None = None
+    ) -> Envelope:
+        """``DELETE receipts/{id}`` (v1 only), no body (spec §12.9).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(_endpoints.delete_receipt(id=id, version=self.version), headers)
+
+    async def get_receipt_stock_operations(
+        self, id: int, *, headers: Mapping[str, str] | None = None
+    ) -> Envelope:
+        """``GET receipts/{id}/stock-operations`` (v2 only, spec §12.10).
+
+        Returns the response envelope; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(
+            _endpoints.get_receipt_stock_operations(id=id, version=self.version), headers
+        )
+
+    # -- end endpoints ------------------------------------------------------------------
+
+
+@overload
+def CloposClientClass(*, sync: Literal[True] = True, **settings: Any) -> CloposClient: ...
+@overload
+def CloposClientClass(*, sync: Literal[False], **settings: Any) -> AsyncCloposClient: ...
+def CloposClientClass(*, sync: bool = True, **settings: Any) -> CloposClient | AsyncCloposClient:
+    """integrify-clopos's constructor: ``CloposClientClass(sync=False)`` → an async client.
+
+    Kept so ``from clopos.client import CloposClientClass`` works after a one-import
+    migration; new code should build ``CloposClient`` / ``AsyncCloposClient`` directly.
+    """
+    return CloposClient(**settings) if sync else AsyncCloposClient(**settings)
