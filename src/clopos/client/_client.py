@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
@@ -29,6 +29,13 @@ from clopos.client._base import (
 )
 from clopos.client._endpoints import Filters, WithArg
 from clopos.client._errors import APIConnectionError, APITimeoutError, CloposError
+from clopos.client._pagination import (
+    PAGED_METHODS,
+    Item,
+    aiterate_pages,
+    fetch_pages_concurrently,
+    iterate_pages,
+)
 
 Envelope = dict[str, Any]
 
@@ -850,6 +857,132 @@ class CloposClient(BaseClopos):
         )
 
     # -- end endpoints ------------------------------------------------------------------
+
+    # -- auto-paging (issue 5 item 7) ---------------------------------------------------
+
+    def _iterate(
+        self, method: Callable[..., Envelope], page: int | None, limit: int | None, params: Any
+    ) -> Iterator[Item]:
+        return iterate_pages(
+            lambda number: method(page=number, limit=limit, **params), page=page, limit=limit
+        )
+
+    def iter_venues(
+        self, *, page: int | None = None, limit: int | None = None, **params: Any
+    ) -> Iterator[Item]:
+        """Every item of ``get_venues`` (same keyword arguments), page by page.
+
+        Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
+        """
+        return self._iterate(self.get_venues, page, limit, params)
+
+    def iter_users(
+        self, *, page: int | None = None, limit: int | None = None, **params: Any
+    ) -> Iterator[Item]:
+        """Every item of ``get_users`` (same keyword arguments), page by page.
+
+        Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
+        """
+        return self._iterate(self.get_users, page, limit, params)
+
+    def iter_customers(
+        self, *, page: int | None = None, limit: int | None = None, **params: Any
+    ) -> Iterator[Item]:
+        """Every item of ``get_customers`` (same keyword arguments), page by page.
+
+        Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
+        """
+        return self._iterate(self.get_customers, page, limit, params)
+
+    def iter_customer_groups(
+        self, *, page: int | None = None, limit: int | None = None, **params: Any
+    ) -> Iterator[Item]:
+        """Every item of ``get_customer_groups`` (same keyword arguments), page by page.
+
+        Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
+        """
+        return self._iterate(self.get_customer_groups, page, limit, params)
+
+    def iter_categories(
+        self, *, page: int | None = None, limit: int | None = None, **params: Any
+    ) -> Iterator[Item]:
+        """Every item of ``get_categories`` (same keyword arguments), page by page.
+
+        Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
+        """
+        return self._iterate(self.get_categories, page, limit, params)
+
+    def iter_stations(
+        self, *, page: int | None = None, limit: int | None = None, **params: Any
+    ) -> Iterator[Item]:
+        """Every item of ``get_stations`` (same keyword arguments), page by page.
+
+        Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
+        """
+        return self._iterate(self.get_stations, page, limit, params)
+
+    def iter_products(
+        self, *, page: int | None = None, limit: int | None = None, **params: Any
+    ) -> Iterator[Item]:
+        """Every item of ``get_products`` (same keyword arguments), page by page.
+
+        Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
+        """
+        return self._iterate(self.get_products, page, limit, params)
+
+    def iter_sale_types(
+        self, *, page: int | None = None, limit: int | None = None, **params: Any
+    ) -> Iterator[Item]:
+        """Every item of ``get_sale_types`` (same keyword arguments), page by page.
+
+        Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
+        """
+        return self._iterate(self.get_sale_types, page, limit, params)
+
+    def iter_payment_methods(
+        self, *, page: int | None = None, limit: int | None = None, **params: Any
+    ) -> Iterator[Item]:
+        """Every item of ``get_payment_methods`` (same keyword arguments), page by page.
+
+        Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
+        """
+        return self._iterate(self.get_payment_methods, page, limit, params)
+
+    def iter_orders(
+        self, *, page: int | None = None, limit: int | None = None, **params: Any
+    ) -> Iterator[Item]:
+        """Every item of ``get_orders`` (same keyword arguments), page by page.
+
+        Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
+        """
+        return self._iterate(self.get_orders, page, limit, params)
+
+    def iter_receipts(
+        self, *, page: int | None = None, limit: int | None = None, **params: Any
+    ) -> Iterator[Item]:
+        """Every item of ``get_receipts`` (same keyword arguments), page by page.
+
+        Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
+        """
+        return self._iterate(self.get_receipts, page, limit, params)
+
+    def iter_price_lists(
+        self, *, page: int | None = None, limit: int | None = None, **params: Any
+    ) -> Iterator[Item]:
+        """Every item of ``get_price_lists`` (same keyword arguments), page by page.
+
+        Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
+        """
+        return self._iterate(self.get_price_lists, page, limit, params)
+
+    def iter_price_list_prices(
+        self, *, page: int | None = None, limit: int | None = None, **params: Any
+    ) -> Iterator[Item]:
+        """Every item of ``get_price_list_prices`` (same keyword arguments), page by page.
+
+        Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
+        """
+        return self._iterate(self.get_price_list_prices, page, limit, params)
 
 
 class AsyncCloposClient(BaseClopos):
@@ -1673,6 +1806,153 @@ class AsyncCloposClient(BaseClopos):
         )
 
     # -- end endpoints ------------------------------------------------------------------
+
+    # -- auto-paging (issue 5 item 7) ---------------------------------------------------
+
+    def _iterate(
+        self,
+        method: Callable[..., Awaitable[Envelope]],
+        page: int | None,
+        limit: int | None,
+        params: Any,
+    ) -> AsyncIterator[Item]:
+        return aiterate_pages(
+            lambda number: method(page=number, limit=limit, **params), page=page, limit=limit
+        )
+
+    async def fetch_all(
+        self, method: str, *, limit: int | None = None, concurrency: int = 4, **params: Any
+    ) -> list[Item]:
+        """Every item of list method ``method`` (e.g. ``"get_receipts"``), for exports.
+
+        Reads page 1 to learn ``total``, then the remaining pages at most ``concurrency``
+        at a time; items are returned in page order. ``params`` go to every page request.
+        """
+        if method not in PAGED_METHODS:
+            raise ValueError(f"{method!r} is not a paged list method: {', '.join(PAGED_METHODS)}")
+        call: Callable[..., Awaitable[Envelope]] = getattr(self, method)
+        return await fetch_pages_concurrently(
+            lambda number: call(page=number, limit=limit, **params),
+            limit=limit,
+            concurrency=concurrency,
+        )
+
+    def iter_venues(
+        self, *, page: int | None = None, limit: int | None = None, **params: Any
+    ) -> AsyncIterator[Item]:
+        """Every item of ``get_venues`` (same keyword arguments), for ``async for``.
+
+        Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
+        """
+        return self._iterate(self.get_venues, page, limit, params)
+
+    def iter_users(
+        self, *, page: int | None = None, limit: int | None = None, **params: Any
+    ) -> AsyncIterator[Item]:
+        """Every item of ``get_users`` (same keyword arguments), for ``async for``.
+
+        Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
+        """
+        return self._iterate(self.get_users, page, limit, params)
+
+    def iter_customers(
+        self, *, page: int | None = None, limit: int | None = None, **params: Any
+    ) -> AsyncIterator[Item]:
+        """Every item of ``get_customers`` (same keyword arguments), for ``async for``.
+
+        Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
+        """
+        return self._iterate(self.get_customers, page, limit, params)
+
+    def iter_customer_groups(
+        self, *, page: int | None = None, limit: int | None = None, **params: Any
+    ) -> AsyncIterator[Item]:
+        """Every item of ``get_customer_groups`` (same keyword arguments), for ``async for``.
+
+        Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
+        """
+        return self._iterate(self.get_customer_groups, page, limit, params)
+
+    def iter_categories(
+        self, *, page: int | None = None, limit: int | None = None, **params: Any
+    ) -> AsyncIterator[Item]:
+        """Every item of ``get_categories`` (same keyword arguments), for ``async for``.
+
+        Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
+        """
+        return self._iterate(self.get_categories, page, limit, params)
+
+    def iter_stations(
+        self, *, page: int | None = None, limit: int | None = None, **params: Any
+    ) -> AsyncIterator[Item]:
+        """Every item of ``get_stations`` (same keyword arguments), for ``async for``.
+
+        Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
+        """
+        return self._iterate(self.get_stations, page, limit, params)
+
+    def iter_products(
+        self, *, page: int | None = None, limit: int | None = None, **params: Any
+    ) -> AsyncIterator[Item]:
+        """Every item of ``get_products`` (same keyword arguments), for ``async for``.
+
+        Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
+        """
+        return self._iterate(self.get_products, page, limit, params)
+
+    def iter_sale_types(
+        self, *, page: int | None = None, limit: int | None = None, **params: Any
+    ) -> AsyncIterator[Item]:
+        """Every item of ``get_sale_types`` (same keyword arguments), for ``async for``.
+
+        Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
+        """
+        return self._iterate(self.get_sale_types, page, limit, params)
+
+    def iter_payment_methods(
+        self, *, page: int | None = None, limit: int | None = None, **params: Any
+    ) -> AsyncIterator[Item]:
+        """Every item of ``get_payment_methods`` (same keyword arguments), for ``async for``.
+
+        Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
+        """
+        return self._iterate(self.get_payment_methods, page, limit, params)
+
+    def iter_orders(
+        self, *, page: int | None = None, limit: int | None = None, **params: Any
+    ) -> AsyncIterator[Item]:
+        """Every item of ``get_orders`` (same keyword arguments), for ``async for``.
+
+        Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
+        """
+        return self._iterate(self.get_orders, page, limit, params)
+
+    def iter_receipts(
+        self, *, page: int | None = None, limit: int | None = None, **params: Any
+    ) -> AsyncIterator[Item]:
+        """Every item of ``get_receipts`` (same keyword arguments), for ``async for``.
+
+        Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
+        """
+        return self._iterate(self.get_receipts, page, limit, params)
+
+    def iter_price_lists(
+        self, *, page: int | None = None, limit: int | None = None, **params: Any
+    ) -> AsyncIterator[Item]:
+        """Every item of ``get_price_lists`` (same keyword arguments), for ``async for``.
+
+        Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
+        """
+        return self._iterate(self.get_price_lists, page, limit, params)
+
+    def iter_price_list_prices(
+        self, *, page: int | None = None, limit: int | None = None, **params: Any
+    ) -> AsyncIterator[Item]:
+        """Every item of ``get_price_list_prices`` (same keyword arguments), for ``async for``.
+
+        Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
+        """
+        return self._iterate(self.get_price_list_prices, page, limit, params)
 
 
 @overload
