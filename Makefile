@@ -38,7 +38,7 @@ format: .make-dev
 	$(BIN)/ruff check --fix src tests bench
 
 bench: .make-dev
-	$(BIN)/python -m bench
+	$(BIN)/python bench/client_overhead.py
 
 clean:
 	rm -rf $(VENV) .make-install .make-dev .mypy_cache .ruff_cache .pytest_cache
