@@ -33,6 +33,7 @@ from clopos.client import (
     PermissionDeniedError,
     RateLimitError,
     RetryPolicy,
+    TokenState,
     UnprocessableEntityError,
 )
 from clopos.client._endpoints import RequestSpec, get_venues
@@ -610,3 +611,72 @@ def test_legacy_client_class_picks_sync_or_async() -> None:
     assert type(sync_client) is CloposClient
     assert type(async_client) is AsyncCloposClient
     sync_client.close()
+
+
+class _DictStore:
+    """A token store shared by two clients, as a file or Redis store would be by processes."""
+
+    def __init__(self) -> None:
+        self.tokens: dict[str, TokenState] = {}
+        self.saves = 0
+
+    def load(self, key: str) -> TokenState | None:
+        return self.tokens.get(key)
+
+    def save(self, key: str, state: TokenState) -> None:
+        self.saves += 1
+        self.tokens[key] = state
+
+
+def test_token_store_lets_two_clients_share_one_auth() -> None:
+    auths: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/auth"):
+            auths.append(request)
+            return httpx.Response(
+                200,
+                json={
+                    "success": True,
+                    "token": "shared-token",
+                    "token_type": "Bearer",
+                    "expires_in": 3600,
+                    "expires_at": int(time.time()) + 3600,
+                },
+            )
+        assert request.headers["x-token"] == "shared-token"
+        return httpx.Response(200, json={"success": True, "data": []})
+
+    store = _DictStore()
+    settings = {
+        "base_url": "http://clopos.test",
+        "client_id": "c",
+        "client_secret": "s",
+        "brand": "b",
+        "integrator_id": "i",
+    }
+    first = CloposClient(
+        **settings,
+        token_store=store,
+        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
+    )
+    second = CloposClient(
+        **settings,
+        token_store=store,
+        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
+    )
+    first.get_venues()
+    second.get_venues()
+    assert len(auths) == 1
+    assert store.saves == 1
+    # A stale shared token is not used: the next client authenticates and stores a new one.
+    (key,) = store.tokens
+    store.tokens[key] = TokenState("old", time.time() + 10)
+    third = CloposClient(
+        **settings,
+        token_store=store,
+        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
+    )
+    third.get_venues()
+    assert len(auths) == 2
+    assert store.tokens[key].token == "shared-token"

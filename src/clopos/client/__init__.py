@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
-from clopos.client._base import AttemptInfo, ClientSettings, RetryPolicy
+from clopos.client._base import AttemptInfo, ClientSettings, RetryPolicy, TokenState, TokenStore
 from clopos.client._client import AsyncCloposClient, CloposClient, CloposClientClass
 from clopos.client._errors import (
     APIConnectionError,
@@ -55,6 +55,8 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "RetryPolicy",
+    "TokenState",
+    "TokenStore",
     "UnprocessableEntityError",
 ]
 

@@ -180,6 +180,19 @@ class TokenState:
         return cls(token, now + lifetime)
 
 
+class TokenStore(Protocol):
+    """Where several processes share one token (a file, Redis, …) so they do not each
+    authenticate. ``key`` names the credentials (base URL, version, brand, client)."""
+
+    def load(self, key: str) -> TokenState | None:
+        """The stored token for ``key``, or ``None``."""
+        ...
+
+    def save(self, key: str, state: TokenState) -> None:
+        """Keep ``state`` for ``key``."""
+        ...
+
+
 @dataclass(frozen=True)
 class Prepared:
     """A request ready to send except for the token, which is set per attempt."""
@@ -273,6 +286,7 @@ class BaseClopos:
         timeout: float | None = None,
         retry: RetryPolicy | None = None,
         on_attempt: AttemptHook | None = None,
+        token_store: TokenStore | None = None,
     ) -> None:
         self.settings = ClientSettings.from_env(
             client_id=client_id,
@@ -286,6 +300,7 @@ class BaseClopos:
         )
         self.retry = retry or RetryPolicy()
         self.on_attempt = on_attempt
+        self.token_store = token_store
         self._token: TokenState | None = None
 
     @property
@@ -359,13 +374,36 @@ class BaseClopos:
 
     # -- tokens ----------------------------------------------------------------------
 
+    @property
+    def _token_key(self) -> str:
+        s = self.settings
+        return "|".join(
+            str(part)
+            for part in (
+                s.base_url,
+                s.api_version,
+                s.brand,
+                s.client_id,
+                s.integrator_id,
+                s.venue_id,
+            )
+        )
+
     def _token_if_fresh(self) -> str | None:
-        if self._token is not None and self._token.fresh(time.time()):
+        now = time.time()
+        if self._token is not None and self._token.fresh(now):
             return self._token.token
+        if self.token_store is not None:
+            shared = self.token_store.load(self._token_key)
+            if shared is not None and shared.fresh(now):
+                self._token = shared
+                return shared.token
         return None
 
     def _store_token(self, body: Mapping[str, Any]) -> None:
         self._token = TokenState.from_auth_body(body, time.time())
+        if self.token_store is not None:
+            self.token_store.save(self._token_key, self._token)
 
     def _forget_token(self, token: str | None) -> None:
         """Drop ``token`` unless another call already replaced it (no double re-auth)."""

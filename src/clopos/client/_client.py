@@ -26,6 +26,7 @@ from clopos.client._base import (
     Prepared,
     RetryPolicy,
     SpecLike,
+    TokenStore,
 )
 from clopos.client._endpoints import Filters, WithArg
 from clopos.client._errors import APIConnectionError, APITimeoutError, CloposError
@@ -67,6 +68,7 @@ class CloposClient(BaseClopos):
         timeout: float | None = None,
         retry: RetryPolicy | None = None,
         on_attempt: AttemptHook | None = None,
+        token_store: TokenStore | None = None,
         http_client: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -81,6 +83,7 @@ class CloposClient(BaseClopos):
             timeout=timeout,
             retry=retry,
             on_attempt=on_attempt,
+            token_store=token_store,
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(timeout=self.settings.timeout)
@@ -1005,6 +1008,7 @@ class AsyncCloposClient(BaseClopos):
         timeout: float | None = None,
         retry: RetryPolicy | None = None,
         on_attempt: AttemptHook | None = None,
+        token_store: TokenStore | None = None,
         http_client: httpx.AsyncClient | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -1019,6 +1023,7 @@ class AsyncCloposClient(BaseClopos):
             timeout=timeout,
             retry=retry,
             on_attempt=on_attempt,
+            token_store=token_store,
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(timeout=self.settings.timeout)
