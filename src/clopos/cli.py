@@ -23,7 +23,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clopos.reporting.cli import register as register_reporting_commands
+from clopos.server.events.cli import register as register_event_commands
 from clopos.settings import Settings
+from clopos.unified.cli import register as register_unified_commands
 
 if TYPE_CHECKING:
     from clopos.server.demo import DemoSummary
@@ -47,6 +50,10 @@ app.add_typer(brand_app, name="brand")
 app.add_typer(integrator_app, name="integrator")
 app.add_typer(client_app, name="client")
 app.add_typer(till_app, name="till")
+# Feature packages own their commands; each adds them here.
+register_unified_commands(app)
+register_event_commands(app)
+register_reporting_commands(app)
 
 # soft_wrap: a message is never broken over lines, whatever the terminal width, so that
 # errors stay one line and secrets can be copied (or grepped from a pipe) whole.

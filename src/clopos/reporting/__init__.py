@@ -1,0 +1,1 @@
+"""Tools for people: export receipts/orders, watch orders live, daily reports."""

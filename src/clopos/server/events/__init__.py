@@ -1,0 +1,1 @@
+"""Events: the transactional outbox, the event feed and signed webhooks."""

@@ -1,0 +1,1 @@
+"""The unified POS API (Apideck-compatible /pos/*) over any Clopos upstream."""
