@@ -3,8 +3,11 @@
 Run: ``.venv/bin/python bench/client_overhead.py``. Starts ``clopos serve --seed-demo`` on a
 free port with a temporary SQLite database (rate limiting off), then prints:
 
-1. 1000 sequential ``get_order_by_id`` through ``CloposClient`` vs the same GETs through
-   one raw ``httpx.Client`` with the very headers the SDK sent (ratio; target <= 1.10);
+1. 1000 sequential ``get_order_by_id`` through ``CloposClient`` (which decodes the answer
+   and validates it into ``ItemResponse[Order]``) vs the same GETs through one raw
+   ``httpx.Client`` with the very headers the SDK sent, decoding the JSON
+   (``response.json()``) (ratio; target <= 1.10); then the SDK's own parsing cost per call
+   (decode with exact Decimals + model validation) measured on the same body;
 2. every receipt through ``AsyncCloposClient.fetch_all`` (concurrent pages) vs an async
    page-by-page loop (ratio).
 
@@ -14,6 +17,7 @@ It prints figures and asserts nothing; the server is stopped at the end.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -27,7 +31,7 @@ from typing import Any
 
 import httpx
 
-from clopos.client import AsyncCloposClient, CloposClient
+from clopos.client import AsyncCloposClient, CloposClient, _parsing
 from clopos.server.demo import DEMO_BRAND, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_INTEGRATOR
 
 CALLS = 1000
@@ -86,8 +90,8 @@ def start_server(root: Path) -> tuple[subprocess.Popen[bytes], str]:
 def seed_receipts(base_url: str) -> None:
     """``RECEIPTS`` closed receipts (v1 ``create_receipt``) so receipts span many pages."""
     with CloposClient(base_url=base_url, api_version="v1", venue_id=1, **CREDS) as v1:
-        products = {p["name"]: p["id"] for p in v1.get_products(limit=100)["data"]}
-        methods = {m["name"]: m["id"] for m in v1.get_payment_methods(limit=100)["data"]}
+        products = {p.name: p.id for p in v1.get_products(limit=100).data}
+        methods = {m.name: m.id for m in v1.get_payment_methods(limit=100).data}
         price = Decimal("8.50")
         for _ in range(RECEIPTS):
             v1.create_receipt(
@@ -110,14 +114,14 @@ def bench_get_order(base_url: str) -> None:
     sent: list[httpx.Headers] = []
     recorder = httpx.Client(event_hooks={"request": [lambda r: sent.append(r.headers)]})
     with CloposClient(base_url=base_url, http_client=recorder, **CREDS) as client:
-        dishes = client.get_products(filters={"type": ["DISH"]}, limit=1)["data"]
+        dishes = client.get_products(filters={"type": ["DISH"]}, limit=1).data
         order = client.create_order(
             sale_type_id=2,
             venue_id=1,
             customer={"id": 0, "name": "Bench"},
-            products=[{"product_id": dishes[0]["id"], "count": 1}],
-        )["data"]
-        order_id = order["id"]
+            products=[{"product_id": dishes[0].id, "count": 1}],
+        ).data
+        order_id = order.id
         client.get_order_by_id(order_id)
     recorder.close()
     headers = {k: v for k, v in sent[-1].items() if k.lower() not in ("host", "content-length")}
@@ -143,12 +147,39 @@ def bench_get_order(base_url: str) -> None:
 
     print(f"{CALLS} x get_order_by_id   SDK {sdk:7.3f} s   raw httpx {plain:7.3f} s", end="")
     print(f"   ratio {sdk / plain:.3f} (target <= 1.10)")
+    bench_parsing(body(url, headers))
+
+
+def body(url: str, headers: dict[str, str]) -> bytes:
+    """One answer's bytes, for the parsing measurement."""
+    with httpx.Client() as raw:
+        response = raw.get(url, headers=headers)
+        response.raise_for_status()
+        return response.content
+
+
+def bench_parsing(raw_body: bytes) -> None:
+    """The SDK's per-call parsing (exact-Decimal decode + ``ItemResponse[Order]``) vs a plain
+    ``json.loads``, on the same body, in-process: what typing costs without the network."""
+    rounds = 2000
+    started = time.perf_counter()
+    for _ in range(rounds):
+        json.loads(raw_body)
+    plain = (time.perf_counter() - started) / rounds
+    started = time.perf_counter()
+    for _ in range(rounds):
+        _parsing.parse_response(_parsing.ORDER, _parsing.decode(raw_body))
+    typed = (time.perf_counter() - started) / rounds
+    print(
+        f"parsing one order ({len(raw_body)} bytes)   json.loads {plain * 1e6:6.1f} us"
+        f"   decode + ItemResponse[Order] {typed * 1e6:6.1f} us"
+    )
 
 
 async def bench_receipts(base_url: str) -> None:
     """All receipts: ``fetch_all`` (bounded concurrency) vs a page-by-page async loop."""
     async with AsyncCloposClient(base_url=base_url, **CREDS) as client:
-        total = (await client.get_receipts(limit=1))["total"]
+        total = (await client.get_receipts(limit=1)).total or 0
         concurrent = sequential = 0.0
         for _ in range(ROUNDS):
             started = time.perf_counter()
@@ -159,7 +190,7 @@ async def bench_receipts(base_url: str) -> None:
             started = time.perf_counter()
             looped = [r async for r in client.iter_receipts(limit=PAGE_SIZE)]
             sequential += time.perf_counter() - started
-            if [r["id"] for r in fetched] != [r["id"] for r in looped]:
+            if [r.id for r in fetched] != [r.id for r in looped]:
                 print("WARNING: fetch_all and the page loop returned different receipts")
     pages = -(-total // PAGE_SIZE)
     print(

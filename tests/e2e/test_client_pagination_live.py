@@ -11,11 +11,11 @@ import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from clopos.client import AsyncCloposClient, CloposClient
+from clopos.models import Receipt
 from e2e.conftest import ServerProcess
 from e2e.test_client_live import CREDS
 
@@ -55,8 +55,8 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.start()
     try:
         with CloposClient(base_url=server.base_url, api_version="v1", venue_id=1, **CREDS) as v1:
-            products = {p["name"]: p["id"] for p in v1.get_products(limit=100)["data"]}
-            methods = {m["name"]: m["id"] for m in v1.get_payment_methods(limit=100)["data"]}
+            products = {p.name: p.id for p in v1.get_products(limit=100).data}
+            methods = {m.name: m.id for m in v1.get_payment_methods(limit=100).data}
             for _ in range(RECEIPTS):
                 make_receipt(v1, products["Margherita"], methods["Cash"])
         yield server.base_url
@@ -66,32 +66,34 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def test_iter_products_yields_each_product_once_up_to_total(base_url: str) -> None:
     with CloposClient(base_url=base_url, **CREDS) as client:
-        total = client.get_products(limit=1)["total"]
-        ids = [product["id"] for product in client.iter_products(limit=7)]
-    assert total > 7  # several pages, the last one short
+        total = client.get_products(limit=1).total
+        ids = [product.id for product in client.iter_products(limit=7)]
+    assert total is not None and total > 7  # several pages, the last one short
     assert len(ids) == total
     assert len(set(ids)) == total
 
 
 def test_v1_iterator_matches_v2(base_url: str) -> None:
     with CloposClient(base_url=base_url, **CREDS) as v2:
-        v2_ids = [c["id"] for c in v2.iter_customers(limit=5)]
+        v2_ids = [c.id for c in v2.iter_customers(limit=5)]
     with CloposClient(base_url=base_url, api_version="v1", venue_id=1, **CREDS) as v1:
-        v1_ids = [c["id"] for c in v1.iter_customers(limit=5)]
+        v1_ids = [c.id for c in v1.iter_customers(limit=5)]
     assert len(v2_ids) >= 22
     assert v1_ids == v2_ids
 
 
 def test_fetch_all_receipts_equals_iterated_receipts(base_url: str) -> None:
-    async def run() -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
+    async def run() -> tuple[list[Receipt], list[Receipt], int | None]:
         async with AsyncCloposClient(base_url=base_url, **CREDS) as client:
-            total = (await client.get_receipts(limit=1))["total"]
+            total = (await client.get_receipts(limit=1)).total
             iterated = [r async for r in client.iter_receipts(limit=5)]
             fetched = await client.fetch_all("get_receipts", limit=5, concurrency=3)
             return iterated, fetched, total
 
     iterated, fetched, total = asyncio.run(run())
-    assert total >= RECEIPTS
+    assert total is not None and total >= RECEIPTS
     assert len(fetched) == total
-    assert [r["id"] for r in fetched] == [r["id"] for r in iterated]
-    assert len({r["id"] for r in fetched}) == total
+    assert [r.id for r in fetched] == [r.id for r in iterated]
+    assert len({r.id for r in fetched}) == total
+    # the imported sales kept their exact amounts
+    assert sum(1 for r in fetched if str(r.total) == "8.50") >= RECEIPTS

@@ -37,6 +37,8 @@ from clopos.client import (
     UnprocessableEntityError,
 )
 from clopos.client._endpoints import RequestSpec, get_venues
+from clopos.client._errors import RequestValidationError, ResponseValidationError
+from clopos.models import AuthResponse, ItemResponse, ListResponse, Receipt, Venue
 
 BASE = "http://clopos.test"
 CREDS: dict[str, Any] = {
@@ -247,12 +249,12 @@ def test_v1_token_lifetime_comes_from_expires_in() -> None:
 
 @pytest.mark.parametrize("code", ["Token expired", "Invalid token"])
 def test_stale_token_401_reauths_once_and_retries(code: str) -> None:
-    api = FakeApi(v2_error(401, code, "re-authenticate"), ok([{"id": 1}]))
+    api = FakeApi(v2_error(401, code, "re-authenticate"), ok([{"id": 1, "name": "Main"}]))
     seen: list[AttemptInfo] = []
     sleeps = Sleeps()
     with make(api, sleeps=sleeps, on_attempt=seen.append) as client:
         body = client.get_venues()
-    assert body["data"] == [{"id": 1}]
+    assert [(v.id, v.name) for v in body.data] == [(1, "Main")]
     assert len(api.auths) == 2
     assert [r.headers["x-token"] for r in api.requests] == ["tok-1", "tok-2"]
     assert sleeps == []
@@ -287,11 +289,11 @@ def test_other_401_is_not_reauthed() -> None:
 
 
 def test_caller_supplied_token_skips_auth_like_the_old_client() -> None:
-    api = FakeApi(ok([{"id": 1}]))
+    api = FakeApi(ok([{"id": 1, "name": "Main"}]))
     http = httpx.Client(transport=httpx.MockTransport(api))
     # No credentials at all: the old integrify-clopos style passes the token per call.
     with CloposClient(base_url=BASE, http_client=http) as client:
-        assert client.get_venues(headers={"x-token": "mine"})["data"] == [{"id": 1}]
+        assert client.get_venues(headers={"x-token": "mine"}).data[0].id == 1
     assert api.auths == []
     assert api.requests[0].headers["x-token"] == "mine"
 
@@ -334,11 +336,11 @@ async def test_fifty_concurrent_async_calls_with_stale_token_auth_exactly_once()
 
 
 def test_connection_reset_then_success() -> None:
-    api = FakeApi(httpx.ConnectError("Connection reset by peer"), ok([{"id": 7}]))
+    api = FakeApi(httpx.ConnectError("Connection reset by peer"), ok([{"id": 7, "name": "Pier"}]))
     sleeps = Sleeps()
     seen: list[AttemptInfo] = []
     with make(api, sleeps=sleeps, on_attempt=seen.append) as client:
-        assert client.get_venues()["data"] == [{"id": 7}]
+        assert client.get_venues().data[0].id == 7
     assert len(api.requests) == 2
     assert sleeps == [0.5]
     calls = [a for a in seen if not a.url.endswith("/auth")]
@@ -438,10 +440,15 @@ def test_post_with_caller_key_is_retried_with_that_key() -> None:
 
 def test_creating_post_reuses_one_auto_key_on_every_retry() -> None:
     unavailable = v2_error(503, "unavailable", "later")
-    api = FakeApi(httpx.ConnectError("reset"), unavailable, ok({"id": 1}))
+    api = FakeApi(
+        httpx.ConnectError("reset"),
+        unavailable,
+        ok({"id": 1, "name": "Ann"}),
+        ok({"id": 2, "name": "Bob"}),
+    )
     with make(api) as client:
-        client.create_customer(name="Ann")
-        client.create_customer(name="Bob")
+        assert client.create_customer(name="Ann").data.id == 1
+        assert client.create_customer(name="Bob").data.name == "Bob"
     keys = [r.headers["idempotency-key"] for r in api.requests]
     assert len(keys) == 4
     assert keys[0] == keys[1] == keys[2]
@@ -471,6 +478,79 @@ async def test_async_client_retries_with_awaited_sleep() -> None:
         await client.get_users(page=1)
     assert slept == [3.0]
     assert len(api.requests) == 2
+
+
+# ------------------------------------------------------------------------- typed answers
+
+RECEIPT_BYTES = (
+    b'{"success":true,"data":{"id":5,"cid":"c-5","status":2,"total":30000.50,'
+    b'"totalCost":8.10,"new_field":{"x":0.10}},"time":3}'
+)
+
+
+def raw(content: bytes) -> httpx.Response:
+    return httpx.Response(200, content=content, headers={"content-type": "application/json"})
+
+
+def test_answers_are_models_with_exact_decimals_and_unknown_keys_kept() -> None:
+    api = FakeApi(raw(RECEIPT_BYTES))
+    with make(api) as client:
+        resp = client.get_receipt_by_id(5)
+        auth = client.auth()
+    assert isinstance(resp, ItemResponse) and isinstance(resp.data, Receipt)
+    assert str(resp.data.total) == "30000.50"  # not 30000.5: the wire's digits
+    assert str(resp.data.total_cost) == "8.10"  # camelCase totalCost, snake_case here
+    assert resp.data.model_extra == {"new_field": {"x": Decimal("0.10")}}
+    assert resp.time == 3
+    # Written back under wire names, with the unknown key and its exact number.
+    dumped = resp.model_dump(exclude_unset=True)
+    assert dumped["data"]["totalCost"] == Decimal("8.10")
+    assert dumped["data"]["new_field"] == {"x": Decimal("0.10")}
+    assert isinstance(auth, AuthResponse) and auth.token == "tok-2"
+
+
+async def test_the_async_client_returns_the_same_models() -> None:
+    api = FakeApi(raw(RECEIPT_BYTES), ok([{"id": 1, "name": "Main", "is_main": 1}]))
+    http = httpx.AsyncClient(transport=httpx.MockTransport(api))
+    async with AsyncCloposClient(base_url=BASE, http_client=http, **CREDS) as client:
+        receipt = await client.get_receipt_by_id(5)
+        venues = await client.get_venues()
+    assert str(receipt.data.total) == "30000.50"
+    assert isinstance(venues, ListResponse) and isinstance(venues.data[0], Venue)
+    assert venues.data[0].is_main == 1
+
+
+def test_an_answer_that_does_not_fit_raises_once_with_the_body_kept() -> None:
+    api = FakeApi(ok([{"id": "seven", "name": "Main"}]))
+    with make(api) as client, pytest.raises(ResponseValidationError) as caught:
+        client.get_venues()
+    assert caught.value.errors[0].field == "data.0.id"
+    assert "data.0.id" in str(caught.value)
+    assert caught.value.body["data"] == [{"id": "seven", "name": "Main"}]
+    assert isinstance(caught.value, CloposError)
+    assert len(api.requests) == 1  # not retried: asking again gets the same answer
+
+
+def test_bad_bodies_are_refused_before_anything_is_sent() -> None:
+    api = FakeApi()
+    with make(api) as client:
+        with pytest.raises(RequestValidationError) as order:
+            client.create_order(
+                sale_type_id=2,
+                venue_id=1,
+                customer={"id": 0, "name": "Walk-in"},
+                products=[{"product_id": 11, "count": 0}, {"product_id": True, "count": 1}],
+            )
+        with pytest.raises(RequestValidationError, match="email") as customer:
+            client.create_customer(name="Ann", email="not-an-email")
+        with pytest.raises(RequestValidationError) as close:
+            client.close_receipt(5, [{"id": 1, "name": "Cash", "amount": "-1"}])
+    assert order.value.fields == ("products.0.count", "products.1.product_id")
+    assert str(order.value).startswith("create_order: products.0.count: ")
+    assert customer.value.fields == ("email",)
+    assert close.value.fields == ("payment_methods.0.amount",)
+    assert isinstance(order.value, ValueError)  # callers catching ValueError still do
+    assert api.auths == [] and api.requests == []
 
 
 # ------------------------------------------------------------------- URLs, headers, JSON
@@ -585,34 +665,6 @@ def test_spec_built_request_matches_builder() -> None:
 # --------------------------------------------------------------- integrify-clopos aliases
 
 
-def test_legacy_singletons_are_built_on_first_use_from_env(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    import clopos.client as sdk
-
-    monkeypatch.setattr(sdk, "_singletons", {})
-    monkeypatch.setenv("CLOPOS_BASE_URL", "http://later.test")
-    sync_client = sdk.CloposRequest
-    async_client = sdk.CloposAsyncRequest
-    assert type(sync_client) is CloposClient
-    assert type(async_client) is AsyncCloposClient
-    assert sync_client.settings.base_url == "http://later.test"
-    assert sdk.CloposRequest is sync_client  # one shared client, like the old singleton
-    sync_client.close()
-    with pytest.raises(AttributeError):
-        _ = sdk.NoSuchThing
-
-
-def test_legacy_client_class_picks_sync_or_async() -> None:
-    from clopos.client import CloposClientClass
-
-    sync_client = CloposClientClass(base_url=BASE)
-    async_client = CloposClientClass(sync=False, base_url=BASE)
-    assert type(sync_client) is CloposClient
-    assert type(async_client) is AsyncCloposClient
-    sync_client.close()
-
-
 class _DictStore:
     """A token store shared by two clients, as a file or Redis store would be by processes."""
 
@@ -680,3 +732,39 @@ def test_token_store_lets_two_clients_share_one_auth() -> None:
     third.get_venues()
     assert len(auths) == 2
     assert store.tokens[key].token == "shared-token"
+
+
+def test_a_refused_token_in_the_store_is_replaced_not_reloaded() -> None:
+    # Another process saved a token the server has since revoked; the client must
+    # re-authenticate once and share the new token, not reload the refused one forever.
+    auths: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/auth"):
+            auths.append(request)
+            return httpx.Response(
+                200,
+                json={
+                    "success": True,
+                    "token": "fresh-token",
+                    "expires_at": int(time.time()) + 3600,
+                },
+            )
+        if request.headers["x-token"] != "fresh-token":
+            return httpx.Response(401, json={"success": False, "error": "Token expired"})
+        return httpx.Response(200, json={"success": True, "data": []})
+
+    store = _DictStore()
+    client = CloposClient(
+        base_url="http://clopos.test",
+        client_id="c",
+        client_secret="s",
+        brand="b",
+        integrator_id="i",
+        token_store=store,
+        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
+    )
+    store.tokens[client._token_key] = TokenState("revoked-token", time.time() + 3600)
+    client.get_venues()
+    assert len(auths) == 1
+    assert store.tokens[client._token_key].token == "fresh-token"

@@ -15,6 +15,7 @@ import pytest
 
 from clopos.client import _endpoints as ep
 from clopos.client._endpoints import RequestSpec
+from clopos.client._errors import RequestValidationError
 from clopos.server.domain.products import parse_stop_list_filters
 from clopos.server.domain.query import (
     Filter,
@@ -580,7 +581,7 @@ def test_create_receipt_v1() -> None:
         sale_type_id=1,
         receipt_products=[{"product_id": 1, "count": 1, "price": Decimal("2.50")}],
         closed_at=datetime(2025, 8, 18, 13, 47, 5),
-        created_at=1755524825000,
+        created_at=1755524765000,  # 13:46:05 UTC, a minute before closed_at
         version="v1",
     )
     assert (spec.method, spec.path, spec.creates) == ("POST", "receipts", True)
@@ -590,7 +591,7 @@ def test_create_receipt_v1() -> None:
         "user_id": 1,
         "receipt_products": [{"product_id": 1, "count": 1, "price": Decimal("2.50")}],
         "sale_type_id": 1,
-        "created_at": 1755524825000,
+        "created_at": 1755524765000,
         "closed_at": "2025-08-18 13:47:05",
         "by_cash": Decimal("2.50"),
         "by_card": 0,
@@ -726,3 +727,162 @@ def test_builders_have_docstrings() -> None:
     ]  # fmt: skip
     for name in names:
         assert getattr(ep, name).__doc__, name
+
+
+# ------------------------------------------------- bodies checked with the server's models
+
+# (builder kwargs, the field the check names first)
+ONE_LINE = [{"product_id": 51, "count": 1}]
+BAD_BODIES: list[tuple[str, dict[str, Any], str]] = [
+    (
+        "create_order",
+        {**V2_ORDER, "products": [{"product_id": 51, "count": 0}]},
+        "products.0.count",
+    ),
+    (
+        "create_order",
+        {**V2_ORDER, "products": [{"product_id": True, "count": 1}]},
+        "products.0.product_id",
+    ),
+    (
+        "create_order",
+        {**V2_ORDER, "products": [{"product_id": 51, "count": 1, "modifiers": [{"count": 1}]}]},
+        "products.0.modifiers.0.modifier_id",
+    ),
+    ("create_order", {**V2_ORDER, "discount": {"discount_type": 7}}, "discount.discount_type"),
+    ("create_order", {**V2_ORDER, "delivery_fee": "-1"}, "delivery_fee"),
+    (
+        "create_order",
+        {"customer_id": 9, "payload": {"service": {"venue_id": 1}, "products": ONE_LINE}},
+        "payload.service.sale_type_id",
+    ),
+    ("create_customer", {"name": "Ann", "email": "ann-at-example"}, "email"),
+    ("create_customer", {"name": "Ann", "phone": "+994\x00"}, "phone"),
+    ("update_closed_receipt", {"id": 3, "order_number": "x" * 65}, "order_number"),
+    (
+        "close_receipt",
+        {"id": 3, "payment_methods": [{"id": 0, "name": "Cash", "amount": 1}]},
+        "payment_methods.0.id",
+    ),
+    (
+        "close_receipt",
+        {"id": 3, "payment_methods": PAY, "closed_at": "2025-08-18T13:47:05"},
+        "closed_at",
+    ),
+]
+
+
+@pytest.mark.parametrize(("builder", "kwargs", "field"), BAD_BODIES)
+def test_bad_bodies_name_the_field_before_sending(
+    builder: str, kwargs: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(RequestValidationError) as caught:
+        getattr(ep, builder)(**kwargs)
+    assert caught.value.fields[0] == field
+    assert field in str(caught.value)
+    assert str(caught.value).startswith(f"{builder}: ")
+
+
+def test_v1_receipt_rules_are_checked_like_the_server_checks_them() -> None:
+    pay = [{"id": 1, "name": "Cash", "amount": "2.50"}]
+    with pytest.raises(RequestValidationError) as open_with_close:
+        ep.create_receipt(
+            cid="c", payment_methods=pay, status=1, closed_at="2025-08-18 13:47:05", version="v1"
+        )
+    assert open_with_close.value.fields == ("status",)
+    with pytest.raises(RequestValidationError, match="closed_at must be greater"):
+        ep.create_receipt(
+            cid="c",
+            payment_methods=pay,
+            created_at="2025-08-18 13:47:05",
+            closed_at="2025-08-18 13:47:05",
+            version="v1",
+        )
+    with pytest.raises(RequestValidationError) as no_name:
+        ep.update_receipt(id=3, cid="c", customer_id=4, meta_customer={"phone": "1"}, version="v1")
+    assert no_name.value.fields == ("meta.customer.name",)
+    with pytest.raises(RequestValidationError) as percent:
+        ep.update_receipt(id=3, cid="c", discount_type=1, discount_value=150, version="v1")
+    assert percent.value.fields == ("discount_value",)
+
+
+def test_a_checked_body_is_sent_as_built_not_as_the_model_dumps_it() -> None:
+    # The models trim strings and fill defaults; the wire carries what the caller gave.
+    spec = ep.create_customer(name="  Ann  ", phone=" +994 50 ")
+    assert spec.json == {"name": "  Ann  ", "phone": " +994 50 "}
+    order = ep.create_order(**V2_ORDER, extra={"integration_id": "ext-1", "x_unknown": 1})
+    assert order.json["x_unknown"] == 1 and "portion_size" not in order.json["products"][0]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {**V2_ORDER, "products": [{"product_id": 51, "count": "0"}]},
+        {**V2_ORDER, "customer": {"id": -1, "name": "N"}},
+        {**V2_ORDER, "service_charge": {"enabled": True, "value": "x"}},
+        {**V2_ORDER, "comment": "c" * 1001},
+    ],
+)
+def test_client_and_server_refuse_an_order_on_the_same_field(body: dict[str, Any]) -> None:
+    """One model on both sides: the server's 400 names the field the SDK named."""
+    from clopos._json import dumps
+    from clopos.server.domain.orders import read_order_body
+    from clopos.server.errors import ValidationFailed
+
+    with pytest.raises(RequestValidationError) as client_side:
+        ep.create_order(**body)
+    with pytest.raises(ValidationFailed) as server_side:
+        read_order_body(dumps(body))
+    assert server_side.value.details is not None
+    assert client_side.value.fields[0] == server_side.value.details["field"]
+
+
+def test_every_body_the_sdk_accepts_the_server_accepts() -> None:
+    from clopos._json import dumps
+    from clopos.server.domain import receipts as rules
+    from clopos.server.domain.orders import read_order_body
+
+    read_order_body(dumps(ep.create_order(**V2_ORDER).json))
+    nested = {
+        "service": {"sale_type_id": 2, "venue_id": 1},
+        "customer": {"id": 9, "name": "N"},
+        "products": [{"product_id": 1, "count": 1}],
+    }
+    read_order_body(dumps(ep.create_order(customer_id=9, payload=nested).json))
+    create = ep.create_receipt(
+        cid="c-1", payment_methods=PAY, status=2, created_at=1755524765000, version="v1"
+    )
+    assert rules.parse_create(create.json).is_closed
+    update = ep.update_receipt(id=3, cid="c", discount_type=2, discount_value="1.5", version="v1")
+    assert rules.parse_update(update.json).discount_value == Decimal("1.5")
+    close = ep.close_receipt(id=3, payment_methods=PAY, closed_at=datetime(2025, 1, 2, 3, 4, 5))
+    assert rules.parse_body(rules.CloseBody, close.json).closed_at == datetime(2025, 1, 2, 3, 4, 5)
+    patch = ep.update_closed_receipt(id=3, order_status="READY", lock=True)
+    assert rules.parse_patch(patch.json).changes() == {"order_status": "READY", "lock": True}
+
+
+def test_each_spec_names_the_model_of_its_answer() -> None:
+    from clopos.models import ClosedReceipt, ItemResponse, ListResponse, MessageResponse, Venue
+
+    assert ep.get_venues().response is ListResponse[Venue]
+    assert ep.close_receipt(id=3, payment_methods=PAY).response is ItemResponse[ClosedReceipt]
+    v1_close = ep.close_receipt(
+        id=3, payment_methods=PAY, cid="c", closed_at="2025-01-02 03:04:05", version="v1"
+    )
+    assert v1_close.response is ItemResponse[ClosedReceipt]
+    assert ep.delete_receipt(id=3, version="v1").response is MessageResponse
+    # the answer model is not part of the request's identity
+    assert ep.get_venues() == RequestSpec("GET", "venues")
+
+
+def test_the_shared_models_use_the_servers_bounds() -> None:
+    """clopos.models cannot import the server; its copies of the bounds must agree."""
+    from clopos.models import _base, orders
+    from clopos.server.domain import query, totals
+
+    assert _base.MAX_ID == query.MAX_ID
+    assert (orders.DISCOUNT_NONE, orders.DISCOUNT_PERCENT, orders.DISCOUNT_AMOUNT) == (
+        totals.DISCOUNT_NONE,
+        totals.DISCOUNT_PERCENT,
+        totals.DISCOUNT_AMOUNT,
+    )

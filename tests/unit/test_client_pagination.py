@@ -16,6 +16,22 @@ import pytest
 
 from clopos.client import AsyncCloposClient, CloposClient
 from clopos.client._pagination import PageCursor, remaining_pages
+from clopos.models import (
+    Category,
+    Customer,
+    CustomerGroup,
+    ListResponse,
+    Order,
+    PaymentMethod,
+    Price,
+    PriceList,
+    Product,
+    Receipt,
+    SaleType,
+    Station,
+    User,
+    Venue,
+)
 
 BASE = "http://clopos.test"
 CREDS: dict[str, Any] = {
@@ -36,8 +52,23 @@ def _no_clopos_env(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
+# What each list's items need beside ``id`` to be valid objects of their model.
+REQUIRED: dict[str, Any] = {
+    "users": lambda i: {"username": f"user {i}"},
+    "orders": lambda i: {"status": "PENDING"},
+    "receipts": lambda i: {"cid": f"c-{i}", "status": 2, "total": 9.90},
+    "prices": lambda i: {"list_id": 1, "product_id": i, "price": 8.50},
+}
+
+
+def item(resource: str, i: int) -> dict[str, Any]:
+    """Item ``i`` of list ``resource`` (the last path segment), e.g. a receipt ``{id, cid…}``."""
+    extra = REQUIRED.get(resource, lambda i: {"name": f"item {i}"})
+    return {"id": i, **extra(i)}
+
+
 class ListApi:
-    """``n`` items ``{"id": 1..n}`` paged by ``page``/``limit`` (default page size 3)."""
+    """``n`` items with ids 1..n paged by ``page``/``limit`` (default page size 3)."""
 
     def __init__(self, n: int, total: str = "total", delay: float = 0.0) -> None:
         self.n = n
@@ -53,9 +84,10 @@ class ListApi:
             return httpx.Response(200, json=body)
         page = int(request.url.params.get("page", "1"))
         limit = int(request.url.params.get("limit", "3"))
-        self.pages.append((request.url.path.rsplit("/", 1)[-1], page, limit))
+        resource = request.url.path.rsplit("/", 1)[-1]
+        self.pages.append((resource, page, limit))
         start = (page - 1) * limit
-        data = [{"id": i} for i in range(start + 1, min(start + limit, self.n) + 1)]
+        data = [item(resource, i) for i in range(start + 1, min(start + limit, self.n) + 1)]
         envelope: dict[str, Any] = {"success": True, "data": data}
         if self.total == "total":
             envelope["total"] = self.n
@@ -85,8 +117,8 @@ def async_client(api: ListApi) -> AsyncCloposClient:
     return AsyncCloposClient(base_url=BASE, http_client=http, **CREDS)
 
 
-def ids(items: list[dict[str, Any]]) -> list[int]:
-    return [item["id"] for item in items]
+def ids(items: list[Any]) -> list[int]:
+    return [item.id for item in items]
 
 
 def test_total_known_makes_exactly_the_needed_requests() -> None:
@@ -153,7 +185,8 @@ def test_iteration_is_lazy_and_passes_other_params_on_every_page() -> None:
     client = CloposClient(base_url=BASE, http_client=http, **CREDS)
     iterator = client.iter_receipts(limit=2, date_from="2026-01-01", date_to="2026-01-31")
     assert api.pages == []  # nothing sent before the first item is asked for
-    assert next(iterator) == {"id": 1}
+    first = next(iterator)
+    assert isinstance(first, Receipt) and (first.id, first.cid) == (1, "c-1")
     assert len(api.pages) == 1
     rest = list(iterator)
     assert ids(rest) == [2, 3, 4, 5, 6]
@@ -165,39 +198,43 @@ def test_iteration_is_lazy_and_passes_other_params_on_every_page() -> None:
 
 
 @pytest.mark.parametrize(
-    "method",
+    ("method", "model"),
     [
-        "venues",
-        "users",
-        "customers",
-        "customer_groups",
-        "categories",
-        "stations",
-        "products",
-        "sale_types",
-        "payment_methods",
-        "orders",
-        "receipts",
-        "price_lists",
-        "price_list_prices",
+        ("venues", Venue),
+        ("users", User),
+        ("customers", Customer),
+        ("customer_groups", CustomerGroup),
+        ("categories", Category),
+        ("stations", Station),
+        ("products", Product),
+        ("sale_types", SaleType),
+        ("payment_methods", PaymentMethod),
+        ("orders", Order),
+        ("receipts", Receipt),
+        ("price_lists", PriceList),
+        ("price_list_prices", Price),
     ],
 )
-def test_every_list_endpoint_has_an_iterator_on_both_clients(method: str) -> None:
+def test_every_list_endpoint_has_an_iterator_on_both_clients(method: str, model: type) -> None:
     api = ListApi(3)
-    assert ids(list(getattr(sync_client(api), f"iter_{method}")(limit=2))) == [1, 2, 3]
+    items = list(getattr(sync_client(api), f"iter_{method}")(limit=2))
+    assert ids(items) == [1, 2, 3]
+    assert all(type(i) is model for i in items)
     assert len(api.pages) == 2
 
-    async def collect() -> list[dict[str, Any]]:
+    async def collect() -> list[Any]:
         return [item async for item in getattr(async_client(api), f"iter_{method}")(limit=2)]
 
-    assert ids(asyncio.run(collect())) == [1, 2, 3]
+    async_items = asyncio.run(collect())
+    assert ids(async_items) == [1, 2, 3]
+    assert all(type(i) is model for i in async_items)
     assert len(api.pages) == 4
 
 
 def test_async_iterator_pages_like_the_sync_one() -> None:
     api = ListApi(5)
 
-    async def collect() -> list[dict[str, Any]]:
+    async def collect() -> list[Receipt]:
         async with async_client(api) as client:
             return [item async for item in client.iter_receipts(limit=2)]
 
@@ -208,11 +245,13 @@ def test_async_iterator_pages_like_the_sync_one() -> None:
 def test_fetch_all_returns_items_in_page_order_within_the_concurrency_bound() -> None:
     api = ListApi(23, delay=0.02)
 
-    async def run() -> list[dict[str, Any]]:
+    async def run() -> list[Receipt]:
         async with async_client(api) as client:
             return await client.fetch_all("get_receipts", limit=2, concurrency=3)
 
-    assert ids(asyncio.run(run())) == list(range(1, 24))
+    receipts = asyncio.run(run())
+    assert ids(receipts) == list(range(1, 24))
+    assert all(isinstance(r, Receipt) and str(r.total) == "9.9" for r in receipts)
     assert sorted(page for _, page, _ in api.pages) == list(range(1, 13))
     assert api.pages[0][1] == 1  # page 1 first, to learn the total
     assert api.max_in_flight == 3
@@ -221,7 +260,7 @@ def test_fetch_all_returns_items_in_page_order_within_the_concurrency_bound() ->
 def test_fetch_all_without_total_reads_page_by_page() -> None:
     api = ListApi(5, total="none", delay=0.001)
 
-    async def run() -> list[dict[str, Any]]:
+    async def run() -> list[Product]:
         async with async_client(api) as client:
             return await client.fetch_all("get_products", limit=2, concurrency=4)
 
@@ -239,14 +278,19 @@ def test_fetch_all_rejects_a_method_that_does_not_page() -> None:
         asyncio.run(run())
 
 
+def page(**envelope: Any) -> ListResponse[int]:
+    return ListResponse[int].model_validate(envelope)
+
+
 def test_cursor_and_remaining_pages_are_pure() -> None:
     cursor = PageCursor(limit=2)
-    assert cursor.advance({"data": [1, 2], "total": "3"}) == [1, 2]
+    assert cursor.advance(page(data=[1, 2], total="3")) == [1, 2]
     assert (cursor.page, cursor.done) == (2, False)
-    cursor.advance({"data": [3], "total": "3"})
+    cursor.advance(page(data=[3], total="3"))
     assert cursor.done
-    assert remaining_pages({"data": [1, 2], "total": 5}, 2) == range(2, 4)
-    assert remaining_pages({"data": [], "total": 0}, 2) == range(2, 2)
-    assert remaining_pages({"data": [1]}, 2) is None
+    assert remaining_pages(page(data=[1, 2], total=5), 2) == range(2, 4)
+    assert remaining_pages(page(data=[1, 2], pagination={"total": 5}), 2) == range(2, 4)
+    assert remaining_pages(page(data=[], total=0), 2) == range(2, 2)
+    assert remaining_pages(page(data=[1]), 2) is None
     with pytest.raises(ValueError):
         PageCursor(page=0)

@@ -19,8 +19,7 @@ from typing import Any
 
 import pytest
 
-from clopos.client import AsyncCloposClient, CloposClient, RetryPolicy
-from clopos.client._client import CloposClientClass
+from clopos.client import AsyncCloposClient, CloposClient, CloposClientClass, RetryPolicy
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 SDK = DOCS / "sdk.md"
@@ -34,6 +33,8 @@ CONSTRUCTORS: dict[str, Callable[..., Any]] = {
     "CloposClientClass": CloposClientClass,
     "RetryPolicy": RetryPolicy,
 }
+# Methods only the async client has (bounded-concurrency paging).
+ASYNC_ONLY = {"fetch_all"}
 # The existing client's method table (existing-python-client.md §4 and §4.1).
 INTEGRIFY_METHODS = [
     "auth", "get_venues", "get_users", "get_user_by_id", "get_customers", "get_customer_by_id",
@@ -65,7 +66,10 @@ def calls(tree: ast.AST) -> Iterator[tuple[Callable[..., Any], ast.Call, str]]:
             continue
         func = node.func
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-            if func.value.id in CLIENT_NAMES:
+            if func.value.id in CLIENT_NAMES and func.attr in ASYNC_ONLY:
+                assert hasattr(AsyncCloposClient, func.attr), f"async client lacks {func.attr}"
+                yield getattr(AsyncCloposClient, func.attr), node, func.attr
+            elif func.value.id in CLIENT_NAMES:
                 assert hasattr(CloposClient, func.attr), f"CloposClient has no {func.attr}"
                 assert hasattr(AsyncCloposClient, func.attr), f"async client lacks {func.attr}"
                 yield getattr(CloposClient, func.attr), node, func.attr
@@ -124,6 +128,9 @@ def test_a_renamed_method_or_keyword_would_be_caught() -> None:
         assert_binds(target, node, label)
     with pytest.raises(AssertionError, match="has no get_receipt_list"):
         list(calls(ast.parse("clopos.get_receipt_list()")))
+    # fetch_all exists on the async client only, and is checked against its signature there
+    (target, _, _), *_ = calls(ast.parse("clopos.fetch_all('get_receipts', limit=5)"))
+    assert target is AsyncCloposClient.fetch_all
     bad = ast.parse("clopos.get_receipts(sort='created_at')")
     with pytest.raises(pytest.fail.Exception, match="does not fit"):
         for target, node, label in calls(bad):

@@ -8,18 +8,18 @@
 Tokens, retries (with an ``Idempotency-Key`` on creates) and typed errors are handled by
 the client; see ``_errors`` for the error tree.
 
-Migrating from integrify-clopos is one import: ``CloposRequest`` and ``CloposAsyncRequest``
-are module-level clients (built on first use, from the ``CLOPOS_*`` variables set by then),
-and calls that pass ``headers={"x-token": …}`` send that token instead of managing one.
+Migrating from integrify-clopos is one import: ``CloposRequest``, ``CloposAsyncRequest`` and
+``CloposClientClass`` (``compat``) keep its method names, its ``headers={"x-token": …}`` and its
+``APIResponse(ok, status_code, headers, body)`` answers; the two singletons are built on first
+use, from the ``CLOPOS_*`` variables set by then.
 """
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING, Any
 
 from clopos.client._base import AttemptInfo, ClientSettings, RetryPolicy, TokenState, TokenStore
-from clopos.client._client import AsyncCloposClient, CloposClient, CloposClientClass
+from clopos.client._client import AsyncCloposClient, CloposClient
 from clopos.client._errors import (
     APIConnectionError,
     APIStatusError,
@@ -32,11 +32,16 @@ from clopos.client._errors import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    RequestValidationError,
+    ResponseValidationError,
     UnprocessableEntityError,
 )
+from clopos.client.compat import APIResponse, CloposClientClass, legacy_singleton
+from clopos.client.webhooks import WebhookSignatureError, verify_signature
 
 __all__ = [
     "APIConnectionError",
+    "APIResponse",
     "APIStatusError",
     "APITimeoutError",
     "AsyncCloposClient",
@@ -54,29 +59,23 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RequestValidationError",
+    "ResponseValidationError",
     "RetryPolicy",
     "TokenState",
     "TokenStore",
     "UnprocessableEntityError",
+    "WebhookSignatureError",
+    "verify_signature",
 ]
 
 if TYPE_CHECKING:
-    CloposRequest: CloposClient
-    CloposAsyncRequest: AsyncCloposClient
-
-_singletons: dict[str, CloposClient | AsyncCloposClient] = {}
-_singletons_lock = threading.Lock()
+    CloposRequest: CloposClientClass
+    CloposAsyncRequest: CloposClientClass
 
 
 def __getattr__(name: str) -> Any:
-    """Build ``CloposRequest`` / ``CloposAsyncRequest`` on first use, not at import.
-
-    The old package bound its singletons to production and read env vars at import
-    (existing-python-client.md §7.8); these read them when first touched.
-    """
-    if name not in ("CloposRequest", "CloposAsyncRequest"):
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    with _singletons_lock:
-        if name not in _singletons:
-            _singletons[name] = CloposClient() if name == "CloposRequest" else AsyncCloposClient()
-        return _singletons[name]
+    """``CloposRequest`` / ``CloposAsyncRequest``: integrify's singletons, built on first use."""
+    if name in ("CloposRequest", "CloposAsyncRequest"):
+        return legacy_singleton(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

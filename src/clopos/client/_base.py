@@ -15,12 +15,15 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Protocol
+from decimal import Decimal
+from typing import Any, Literal, Protocol, TypeVar, cast
 
 import httpx
+from pydantic import BaseModel
 
 from clopos._json import dumps
 from clopos.client import _endpoints
+from clopos.client._endpoints import RequestSpec
 from clopos.client._errors import (
     APIConnectionError,
     APIStatusError,
@@ -28,8 +31,10 @@ from clopos.client._errors import (
     error_from_response,
     parse_body,
 )
+from clopos.client._parsing import decode, parse_response
 
 ApiVersion = Literal["v1", "v2"]
+R = TypeVar("R", bound=BaseModel)
 
 DEFAULT_BASE_URL = "https://integrations.clopos.com"
 DEFAULT_TIMEOUT_SECONDS = 30.0
@@ -172,11 +177,14 @@ class TokenState:
         token = body.get("token")
         if not isinstance(token, str) or not token:
             raise CloposError("The auth answer carried no token")
+        # Answers are decoded with fractions as Decimal (``_parsing.decode``).
         expires_at = body.get("expires_at")
-        if isinstance(expires_at, int | float) and not isinstance(expires_at, bool):
+        if isinstance(expires_at, int | float | Decimal) and not isinstance(expires_at, bool):
             return cls(token, float(expires_at))
         expires_in = body.get("expires_in")
-        lifetime = float(expires_in) if isinstance(expires_in, int | float) else 3600.0
+        lifetime = 3600.0
+        if isinstance(expires_in, int | float | Decimal) and not isinstance(expires_in, bool):
+            lifetime = float(expires_in)
         return cls(token, now + lifetime)
 
 
@@ -302,6 +310,9 @@ class BaseClopos:
         self.on_attempt = on_attempt
         self.token_store = token_store
         self._token: TokenState | None = None
+        # The last token the server refused: a token store may still hold it (another
+        # process saved it), and loading it back would skip the re-auth forever.
+        self._rejected_token: str | None = None
 
     @property
     def version(self) -> ApiVersion:
@@ -395,7 +406,7 @@ class BaseClopos:
             return self._token.token
         if self.token_store is not None:
             shared = self.token_store.load(self._token_key)
-            if shared is not None and shared.fresh(now):
+            if shared is not None and shared.fresh(now) and shared.token != self._rejected_token:
                 self._token = shared
                 return shared.token
         return None
@@ -407,6 +418,8 @@ class BaseClopos:
 
     def _forget_token(self, token: str | None) -> None:
         """Drop ``token`` unless another call already replaced it (no double re-auth)."""
+        if token is not None:
+            self._rejected_token = token
         if self._token is not None and self._token.token == token:
             self._token = None
 
@@ -414,10 +427,14 @@ class BaseClopos:
 
     @staticmethod
     def _parse(response: httpx.Response) -> dict[str, Any]:
-        """The envelope dict of a success; raises the typed error otherwise."""
-        body = parse_body(response)
+        """The envelope dict of a success, every number with a fraction an exact
+        ``Decimal`` (``8.50`` stays ``8.50``); raises the typed error otherwise."""
         if response.status_code >= 400:
-            raise error_from_response(response, body)
+            raise error_from_response(response, parse_body(response))
+        try:
+            body: Any = decode(response.content)
+        except ValueError:
+            body = response.text
         if isinstance(body, dict) and body.get("success") is False:
             # Check ``success`` before the status: /v2/auth answers 200 on a test/prod
             # integrator mismatch (spec §3.4).
@@ -433,6 +450,14 @@ class BaseClopos:
         body = self._parse(response)
         self._report(state, response, None, None)
         return body
+
+    @staticmethod
+    def _typed(spec: RequestSpec[R], body: dict[str, Any]) -> R:
+        """``body`` as the model ``spec`` declares (``ResponseValidationError`` if it does
+        not fit); a spec that declares none gets the envelope dict as it is."""
+        if spec.response is None:
+            return cast(R, body)
+        return parse_response(spec.response, body)
 
     # -- retry decisions -------------------------------------------------------------
 

@@ -13,11 +13,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, Literal, Self, overload
+from typing import Any, Literal, Self, TypeVar, overload
 
 import httpx
+from pydantic import BaseModel
 
-from clopos.client import _endpoints
+from clopos.client import _endpoints, _parsing
 from clopos.client._base import (
     ApiVersion,
     AttemptHook,
@@ -25,20 +26,43 @@ from clopos.client._base import (
     CallState,
     Prepared,
     RetryPolicy,
-    SpecLike,
     TokenStore,
 )
-from clopos.client._endpoints import Filters, WithArg
+from clopos.client._endpoints import Filters, RequestSpec, WithArg
 from clopos.client._errors import APIConnectionError, APITimeoutError, CloposError
 from clopos.client._pagination import (
     PAGED_METHODS,
-    Item,
     aiterate_pages,
     fetch_pages_concurrently,
     iterate_pages,
 )
+from clopos.models import (
+    AuthResponse,
+    Category,
+    ClosedReceipt,
+    Customer,
+    CustomerGroup,
+    ItemResponse,
+    ListResponse,
+    MessageResponse,
+    Order,
+    PaymentMethod,
+    Price,
+    PriceList,
+    Product,
+    Receipt,
+    SaleType,
+    Station,
+    StockOperation,
+    StopListEntry,
+    User,
+    Venue,
+)
 
+# The decoded envelope of one attempt, before it is parsed into the method's model.
 Envelope = dict[str, Any]
+R = TypeVar("R", bound=BaseModel)
+T = TypeVar("T")
 
 
 def _transport_error(exc: httpx.TransportError, request: httpx.Request) -> APIConnectionError:
@@ -114,20 +138,25 @@ class CloposClient(BaseClopos):
         brand: str | None = None,
         integrator_id: str | None = None,
         venue_id: str | int | None = None,
-    ) -> Envelope:
+    ) -> AuthResponse:
         """``POST auth``: obtain a token (settings, or ``client_id=`` … overrides) and cache it.
 
         Other methods call this for you; call it directly to check credentials early.
+        Returns ``AuthResponse`` (``token``; ``expires_at`` on v2, ``expires_in`` on both).
         """
-        body = self._send(
-            self._prepare_auth(
-                client_id=client_id,
-                client_secret=client_secret,
-                brand=brand,
-                integrator_id=integrator_id,
-                venue_id=venue_id,
-            )
+        body = self._authenticate(
+            client_id=client_id,
+            client_secret=client_secret,
+            brand=brand,
+            integrator_id=integrator_id,
+            venue_id=venue_id,
         )
+        return _parsing.parse_response(_parsing.AUTH, body)
+
+    def _authenticate(self, **overrides: Any) -> Envelope:
+        """Authenticate and cache the token; the answer as decoded (token management does
+        not depend on the answer fitting ``AuthResponse``)."""
+        body = self._send(self._prepare_auth(**overrides))
         self._store_token(body)
         return body
 
@@ -140,14 +169,15 @@ class CloposClient(BaseClopos):
         with self._token_lock:
             token = self._token_if_fresh()
             if token is None:
-                self.auth()
+                self._authenticate()
                 token = self._token_if_fresh() or self.token
             assert token is not None
             return token
 
-    def _call(self, spec: SpecLike, headers: Mapping[str, str] | None = None) -> Envelope:
-        """Send ``spec`` with auth and retries; the parsed envelope, or a typed error."""
-        return self._send(self._prepare(spec, headers))
+    def _call(self, spec: RequestSpec[R], headers: Mapping[str, str] | None = None) -> R:
+        """Send ``spec`` with auth and retries; its answer as the model the spec names (the
+        envelope dict when it names none), or a typed error."""
+        return self._typed(spec, self._send(self._prepare(spec, headers)))
 
     def _send(self, prepared: Prepared) -> Envelope:
         state = CallState(prepared)
@@ -183,10 +213,10 @@ class CloposClient(BaseClopos):
         page: int | None = None,
         limit: int | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ListResponse[Venue]:
         """``GET venues`` (spec §9.1).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ListResponse[Venue]``; ``headers`` are sent as given (they win).
         """
         return self._call(
             _endpoints.get_venues(page=page, limit=limit, version=self.version), headers
@@ -198,19 +228,21 @@ class CloposClient(BaseClopos):
         page: int | None = None,
         limit: int | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ListResponse[User]:
         """``GET users`` (spec §9.2).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ListResponse[User]``; ``headers`` are sent as given (they win).
         """
         return self._call(
             _endpoints.get_users(page=page, limit=limit, version=self.version), headers
         )
 
-    def get_user_by_id(self, id: int, *, headers: Mapping[str, str] | None = None) -> Envelope:
+    def get_user_by_id(
+        self, id: int, *, headers: Mapping[str, str] | None = None
+    ) -> ItemResponse[User]:
         """``GET users/{id}`` (spec §9.3).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ItemResponse[User]``; ``headers`` are sent as given (they win).
         """
         return self._call(_endpoints.get_user_by_id(id=id, version=self.version), headers)
 
@@ -222,10 +254,10 @@ class CloposClient(BaseClopos):
         with_: WithArg | None = None,
         filters: Filters | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ListResponse[Customer]:
         """``GET customers`` with ``with[N]`` and ``filters[N]`` on name/phones/group_id (§9.4).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ListResponse[Customer]``; ``headers`` are sent as given (they win).
         """
         return self._call(
             _endpoints.get_customers(
@@ -234,10 +266,12 @@ class CloposClient(BaseClopos):
             headers,
         )
 
-    def get_customer_by_id(self, id: int, *, headers: Mapping[str, str] | None = None) -> Envelope:
+    def get_customer_by_id(
+        self, id: int, *, headers: Mapping[str, str] | None = None
+    ) -> ItemResponse[Customer]:
         """``GET customers/{id}`` (spec §9.5).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ItemResponse[Customer]``; ``headers`` are sent as given (they win).
         """
         return self._call(_endpoints.get_customer_by_id(id=id, version=self.version), headers)
 
@@ -254,10 +288,10 @@ class CloposClient(BaseClopos):
         gender: int | None = None,
         date_of_birth: date | str | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ItemResponse[Customer]:
         """``POST customers`` with only the given fields (spec §9.6).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ItemResponse[Customer]``; ``headers`` are sent as given (they win).
         """
         return self._call(
             _endpoints.create_customer(
@@ -281,10 +315,10 @@ class CloposClient(BaseClopos):
         page: int | None = None,
         limit: int | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ListResponse[CustomerGroup]:
         """``GET customer-groups`` (spec §9.7).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ListResponse[CustomerGroup]``; ``headers`` are sent as given (they win).
         """
         return self._call(
             _endpoints.get_customer_groups(page=page, limit=limit, version=self.version), headers
@@ -300,10 +334,10 @@ class CloposClient(BaseClopos):
         include_children: bool | None = None,
         include_inactive: bool | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ListResponse[Category]:
         """``GET categories`` with the plain query parameters of spec §10.4.
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ListResponse[Category]``; ``headers`` are sent as given (they win).
         """
         return self._call(
             _endpoints.get_categories(
@@ -325,10 +359,10 @@ class CloposClient(BaseClopos):
         include_children: bool | None = None,
         include_inactive: bool | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ItemResponse[Category]:
         """``GET categories/{id}`` (spec §10.5).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ItemResponse[Category]``; ``headers`` are sent as given (they win).
         """
         return self._call(
             _endpoints.get_category_by_id(
@@ -348,10 +382,10 @@ class CloposClient(BaseClopos):
         status: int | None = None,
         can_print: bool | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ListResponse[Station]:
         """``GET stations`` with ``status`` (1/0) and ``can_print`` (spec §10.6).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ListResponse[Station]``; ``headers`` are sent as given (they win).
         """
         return self._call(
             _endpoints.get_stations(
@@ -360,10 +394,12 @@ class CloposClient(BaseClopos):
             headers,
         )
 
-    def get_station_by_id(self, id: int, *, headers: Mapping[str, str] | None = None) -> Envelope:
+    def get_station_by_id(
+        self, id: int, *, headers: Mapping[str, str] | None = None
+    ) -> ItemResponse[Station]:
         """``GET stations/{id}`` (spec §10.7).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ItemResponse[Station]``; ``headers`` are sent as given (they win).
         """
         return self._call(_endpoints.get_station_by_id(id=id, version=self.version), headers)
 
@@ -378,10 +414,10 @@ class CloposClient(BaseClopos):
         sort_by: str | None = None,
         sort_order: int | str | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ListResponse[Product]:
         """``GET products`` as ordinary bracket parameters, not the old JSON key (spec §10.1).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ListResponse[Product]``; ``headers`` are sent as given (they win).
         """
         return self._call(
             _endpoints.get_products(
@@ -403,10 +439,10 @@ class CloposClient(BaseClopos):
         *,
         with_: WithArg | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ItemResponse[Product]:
         """``GET products/{id}`` (id or UUID) with ``with[N]`` relations (spec §10.2).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ItemResponse[Product]``; ``headers`` are sent as given (they win).
         """
         return self._call(
             _endpoints.get_product_by_id(id=id, with_=with_, version=self.version), headers
@@ -414,11 +450,11 @@ class CloposClient(BaseClopos):
 
     def get_stop_list(
         self, *, filters: Filters | None = None, headers: Mapping[str, str] | None = None
-    ) -> Envelope:
+    ) -> ListResponse[StopListEntry]:
         """``GET products/stop-list``; ``id`` takes a list, ``limit``/``timestamp`` a
         ``[from]`` or ``[from, to]`` range, always sent as ``filters[N][1][M]`` (spec §10.3).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ListResponse[StopListEntry]``; ``headers`` are sent as given (they win).
         """
         return self._call(_endpoints.get_stop_list(filters=filters, version=self.version), headers)
 
@@ -428,10 +464,10 @@ class CloposClient(BaseClopos):
         page: int | None = None,
         limit: int | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ListResponse[SaleType]:
         """``GET sale-types`` (spec §10.10).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ListResponse[SaleType]``; ``headers`` are sent as given (they win).
         """
         return self._call(
             _endpoints.get_sale_types(page=page, limit=limit, version=self.version), headers
@@ -443,10 +479,10 @@ class CloposClient(BaseClopos):
         page: int | None = None,
         limit: int | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ListResponse[PaymentMethod]:
         """``GET payment-methods`` (spec §10.11).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ListResponse[PaymentMethod]``; ``headers`` are sent as given (they win).
         """
         return self._call(
             _endpoints.get_payment_methods(page=page, limit=limit, version=self.version), headers
@@ -462,10 +498,10 @@ class CloposClient(BaseClopos):
         sort_order: int | str | None = None,
         selects: str | Sequence[str] | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ListResponse[PriceList]:
         """``GET price-lists``; sort is ``sort[0][0]=field&sort[0][1]=asc|desc`` here (§10.8).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ListResponse[PriceList]``; ``headers`` are sent as given (they win).
         """
         return self._call(
             _endpoints.get_price_lists(
@@ -488,10 +524,10 @@ class CloposClient(BaseClopos):
         with_: WithArg | None = None,
         filters: Filters | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ListResponse[Price]:
         """``GET price-lists/prices``, filters on id/product_id/list_id (spec §10.9).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ListResponse[Price]``; ``headers`` are sent as given (they win).
         """
         return self._call(
             _endpoints.get_price_list_prices(
@@ -513,10 +549,10 @@ class CloposClient(BaseClopos):
         date_from: date | datetime | str | None = None,
         date_to: date | datetime | str | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ListResponse[Order]:
         """``GET orders`` with status, ``with[N]``, ``filters[N]``, sort and dates (spec §11.2).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ListResponse[Order]``; ``headers`` are sent as given (they win).
         """
         return self._call(
             _endpoints.get_orders(
@@ -541,12 +577,12 @@ class CloposClient(BaseClopos):
         with_receipt: bool = False,
         with_: WithArg | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ItemResponse[Order]:
         """``GET orders/{id}``; ``with_receipt`` sends ``with[0]=receipt:id,service_notification_id,
         status`` so ``data.receipt`` is returned (spec §11.3). The old client's ``with_`` tokens
         (``receipt:id``, ``service_notification_id``, ``status``) mean the same one value.
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ItemResponse[Order]``; ``headers`` are sent as given (they win).
         """
         return self._call(
             _endpoints.get_order_by_id(
@@ -575,14 +611,14 @@ class CloposClient(BaseClopos):
         meta: Mapping[str, Any] | None = None,
         extra: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ItemResponse[Order]:
         """``POST orders``: the v2 flat body or the v1 nested ``{customer_id, payload, meta}``,
         sent exactly as given — nothing is null-padded (spec §11.4; existing client §7.5).
 
         The form is chosen by what is passed, not by ``version``: the server takes both.
         ``extra`` adds further top-level keys (the old client forwarded unknown kwargs).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ItemResponse[Order]``; ``headers`` are sent as given (they win).
         """
         return self._call(
             _endpoints.create_order(
@@ -609,10 +645,10 @@ class CloposClient(BaseClopos):
 
     def update_order(
         self, id: int, *, status: str = "IGNORE", headers: Mapping[str, str] | None = None
-    ) -> Envelope:
+    ) -> ItemResponse[Order]:
         """``PUT orders/{id}`` with only ``{"status": "IGNORE"}`` — the one allowed value (§11.5).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ItemResponse[Order]``; ``headers`` are sent as given (they win).
         """
         return self._call(
             _endpoints.update_order(id=id, status=status, version=self.version), headers
@@ -630,11 +666,11 @@ class CloposClient(BaseClopos):
         filters: Filters | None = None,
         with_: WithArg | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ListResponse[Receipt]:
         """``GET receipts``: ``sort[0]/sort[1]``, ``date[0]/date[1]``, ``with[N]``, ``filters[N]``
         (spec §12.2) — the old client's argument names, the documented keys.
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ListResponse[Receipt]``; ``headers`` are sent as given (they win).
         """
         return self._call(
             _endpoints.get_receipts(
@@ -653,10 +689,10 @@ class CloposClient(BaseClopos):
 
     def get_receipt_by_id(
         self, id: int, *, with_: WithArg | None = None, headers: Mapping[str, str] | None = None
-    ) -> Envelope:
+    ) -> ItemResponse[Receipt]:
         """``GET receipts/{id}`` with optional ``with[N]`` relations (spec §12.3).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ItemResponse[Receipt]``; ``headers`` are sent as given (they win).
         """
         return self._call(
             _endpoints.get_receipt_by_id(id=id, with_=with_, version=self.version), headers
@@ -697,10 +733,10 @@ class CloposClient(BaseClopos):
         meta: Mapping[str, Any] | None = None,
         extra: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ItemResponse[Receipt]:
         """``POST receipts`` (v1 only) — a closed receipt; money kept exact (spec §12.5).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ItemResponse[Receipt]``; ``headers`` are sent as given (they win).
         """
         return self._call(
             _endpoints.create_receipt(
@@ -759,13 +795,13 @@ class CloposClient(BaseClopos):
         meta_customer: Mapping[str, Any] | None = None,
         meta: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ItemResponse[Receipt]:
         """``PUT receipts/{id}`` (v1 only), body ``{id, cid, …given fields}`` (spec §12.7).
 
         ``meta_customer`` (the old client's name) is sent as ``meta.customer`` — where the docs
         put it — not nested as ``meta_customer.meta.customer`` (existing client §7.5).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ItemResponse[Receipt]``; ``headers`` are sent as given (they win).
         """
         return self._call(
             _endpoints.update_receipt(
@@ -798,10 +834,10 @@ class CloposClient(BaseClopos):
         fiscal_id: str | None = None,
         lock: bool | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ItemResponse[Receipt]:
         """``PATCH receipts/{id}`` with any of the four fields — never ``id`` (spec §12.6).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ItemResponse[Receipt]``; ``headers`` are sent as given (they win).
         """
         return self._call(
             _endpoints.update_closed_receipt(
@@ -823,12 +859,12 @@ class CloposClient(BaseClopos):
         closed_at: datetime | str | None = None,
         cid: str | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ItemResponse[ClosedReceipt]:
         """Close an open receipt: v2 ``POST receipts/{id}/close`` with ``payment_methods``
         (+ ``closed_at``) only (spec §12.8); v1 ``PUT receipts/{id}`` with ``id, cid,
         payment_methods, closed_at``, all required there (spec §12.7).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ItemResponse[ClosedReceipt]``; ``headers`` are sent as given (they win).
         """
         return self._call(
             _endpoints.close_receipt(
@@ -841,19 +877,21 @@ class CloposClient(BaseClopos):
             headers,
         )
 
-    def delete_receipt(self, id: int, *, headers: Mapping[str, str] | None = None) -> Envelope:
+    def delete_receipt(
+        self, id: int, *, headers: Mapping[str, str] | None = None
+    ) -> MessageResponse:
         """``DELETE receipts/{id}`` (v1 only), no body (spec §12.9).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``MessageResponse``; ``headers`` are sent as given (they win).
         """
         return self._call(_endpoints.delete_receipt(id=id, version=self.version), headers)
 
     def get_receipt_stock_operations(
         self, id: int, *, headers: Mapping[str, str] | None = None
-    ) -> Envelope:
+    ) -> ListResponse[StockOperation]:
         """``GET receipts/{id}/stock-operations`` (v2 only, spec §12.10).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ListResponse[StockOperation]``; ``headers`` are sent as given (they win).
         """
         return self._call(
             _endpoints.get_receipt_stock_operations(id=id, version=self.version), headers
@@ -864,15 +902,19 @@ class CloposClient(BaseClopos):
     # -- auto-paging (issue 5 item 7) ---------------------------------------------------
 
     def _iterate(
-        self, method: Callable[..., Envelope], page: int | None, limit: int | None, params: Any
-    ) -> Iterator[Item]:
+        self,
+        method: Callable[..., ListResponse[T]],
+        page: int | None,
+        limit: int | None,
+        params: Any,
+    ) -> Iterator[T]:
         return iterate_pages(
             lambda number: method(page=number, limit=limit, **params), page=page, limit=limit
         )
 
     def iter_venues(
         self, *, page: int | None = None, limit: int | None = None, **params: Any
-    ) -> Iterator[Item]:
+    ) -> Iterator[Venue]:
         """Every item of ``get_venues`` (same keyword arguments), page by page.
 
         Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
@@ -881,7 +923,7 @@ class CloposClient(BaseClopos):
 
     def iter_users(
         self, *, page: int | None = None, limit: int | None = None, **params: Any
-    ) -> Iterator[Item]:
+    ) -> Iterator[User]:
         """Every item of ``get_users`` (same keyword arguments), page by page.
 
         Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
@@ -890,7 +932,7 @@ class CloposClient(BaseClopos):
 
     def iter_customers(
         self, *, page: int | None = None, limit: int | None = None, **params: Any
-    ) -> Iterator[Item]:
+    ) -> Iterator[Customer]:
         """Every item of ``get_customers`` (same keyword arguments), page by page.
 
         Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
@@ -899,7 +941,7 @@ class CloposClient(BaseClopos):
 
     def iter_customer_groups(
         self, *, page: int | None = None, limit: int | None = None, **params: Any
-    ) -> Iterator[Item]:
+    ) -> Iterator[CustomerGroup]:
         """Every item of ``get_customer_groups`` (same keyword arguments), page by page.
 
         Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
@@ -908,7 +950,7 @@ class CloposClient(BaseClopos):
 
     def iter_categories(
         self, *, page: int | None = None, limit: int | None = None, **params: Any
-    ) -> Iterator[Item]:
+    ) -> Iterator[Category]:
         """Every item of ``get_categories`` (same keyword arguments), page by page.
 
         Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
@@ -917,7 +959,7 @@ class CloposClient(BaseClopos):
 
     def iter_stations(
         self, *, page: int | None = None, limit: int | None = None, **params: Any
-    ) -> Iterator[Item]:
+    ) -> Iterator[Station]:
         """Every item of ``get_stations`` (same keyword arguments), page by page.
 
         Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
@@ -926,7 +968,7 @@ class CloposClient(BaseClopos):
 
     def iter_products(
         self, *, page: int | None = None, limit: int | None = None, **params: Any
-    ) -> Iterator[Item]:
+    ) -> Iterator[Product]:
         """Every item of ``get_products`` (same keyword arguments), page by page.
 
         Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
@@ -935,7 +977,7 @@ class CloposClient(BaseClopos):
 
     def iter_sale_types(
         self, *, page: int | None = None, limit: int | None = None, **params: Any
-    ) -> Iterator[Item]:
+    ) -> Iterator[SaleType]:
         """Every item of ``get_sale_types`` (same keyword arguments), page by page.
 
         Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
@@ -944,7 +986,7 @@ class CloposClient(BaseClopos):
 
     def iter_payment_methods(
         self, *, page: int | None = None, limit: int | None = None, **params: Any
-    ) -> Iterator[Item]:
+    ) -> Iterator[PaymentMethod]:
         """Every item of ``get_payment_methods`` (same keyword arguments), page by page.
 
         Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
@@ -953,7 +995,7 @@ class CloposClient(BaseClopos):
 
     def iter_orders(
         self, *, page: int | None = None, limit: int | None = None, **params: Any
-    ) -> Iterator[Item]:
+    ) -> Iterator[Order]:
         """Every item of ``get_orders`` (same keyword arguments), page by page.
 
         Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
@@ -962,7 +1004,7 @@ class CloposClient(BaseClopos):
 
     def iter_receipts(
         self, *, page: int | None = None, limit: int | None = None, **params: Any
-    ) -> Iterator[Item]:
+    ) -> Iterator[Receipt]:
         """Every item of ``get_receipts`` (same keyword arguments), page by page.
 
         Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
@@ -971,7 +1013,7 @@ class CloposClient(BaseClopos):
 
     def iter_price_lists(
         self, *, page: int | None = None, limit: int | None = None, **params: Any
-    ) -> Iterator[Item]:
+    ) -> Iterator[PriceList]:
         """Every item of ``get_price_lists`` (same keyword arguments), page by page.
 
         Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
@@ -980,7 +1022,7 @@ class CloposClient(BaseClopos):
 
     def iter_price_list_prices(
         self, *, page: int | None = None, limit: int | None = None, **params: Any
-    ) -> Iterator[Item]:
+    ) -> Iterator[Price]:
         """Every item of ``get_price_list_prices`` (same keyword arguments), page by page.
 
         Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
@@ -1054,20 +1096,25 @@ class AsyncCloposClient(BaseClopos):
         brand: str | None = None,
         integrator_id: str | None = None,
         venue_id: str | int | None = None,
-    ) -> Envelope:
+    ) -> AuthResponse:
         """``POST auth``: obtain a token (settings, or ``client_id=`` … overrides) and cache it.
 
         Other methods call this for you; call it directly to check credentials early.
+        Returns ``AuthResponse`` (``token``; ``expires_at`` on v2, ``expires_in`` on both).
         """
-        body = await self._send(
-            self._prepare_auth(
-                client_id=client_id,
-                client_secret=client_secret,
-                brand=brand,
-                integrator_id=integrator_id,
-                venue_id=venue_id,
-            )
+        body = await self._authenticate(
+            client_id=client_id,
+            client_secret=client_secret,
+            brand=brand,
+            integrator_id=integrator_id,
+            venue_id=venue_id,
         )
+        return _parsing.parse_response(_parsing.AUTH, body)
+
+    async def _authenticate(self, **overrides: Any) -> Envelope:
+        """Authenticate and cache the token; the answer as decoded (token management does
+        not depend on the answer fitting ``AuthResponse``)."""
+        body = await self._send(self._prepare_auth(**overrides))
         self._store_token(body)
         return body
 
@@ -1079,14 +1126,15 @@ class AsyncCloposClient(BaseClopos):
         async with self._token_lock:
             token = self._token_if_fresh()
             if token is None:
-                await self.auth()
+                await self._authenticate()
                 token = self._token_if_fresh() or self.token
             assert token is not None
             return token
 
-    async def _acall(self, spec: SpecLike, headers: Mapping[str, str] | None = None) -> Envelope:
-        """Send ``spec`` with auth and retries; the parsed envelope, or a typed error."""
-        return await self._send(self._prepare(spec, headers))
+    async def _acall(self, spec: RequestSpec[R], headers: Mapping[str, str] | None = None) -> R:
+        """Send ``spec`` with auth and retries; its answer as the model the spec names (the
+        envelope dict when it names none), or a typed error."""
+        return self._typed(spec, await self._send(self._prepare(spec, headers)))
 
     async def _send(self, prepared: Prepared) -> Envelope:
         state = CallState(prepared)
@@ -1122,10 +1170,10 @@ class AsyncCloposClient(BaseClopos):
         page: int | None = None,
         limit: int | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ListResponse[Venue]:
         """``GET venues`` (spec §9.1).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ListResponse[Venue]``; ``headers`` are sent as given (they win).
         """
         return await self._acall(
             _endpoints.get_venues(page=page, limit=limit, version=self.version), headers
@@ -1137,10 +1185,10 @@ class AsyncCloposClient(BaseClopos):
         page: int | None = None,
         limit: int | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ListResponse[User]:
         """``GET users`` (spec §9.2).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ListResponse[User]``; ``headers`` are sent as given (they win).
         """
         return await self._acall(
             _endpoints.get_users(page=page, limit=limit, version=self.version), headers
@@ -1148,10 +1196,10 @@ class AsyncCloposClient(BaseClopos):
 
     async def get_user_by_id(
         self, id: int, *, headers: Mapping[str, str] | None = None
-    ) -> Envelope:
+    ) -> ItemResponse[User]:
         """``GET users/{id}`` (spec §9.3).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ItemResponse[User]``; ``headers`` are sent as given (they win).
         """
         return await self._acall(_endpoints.get_user_by_id(id=id, version=self.version), headers)
 
@@ -1163,10 +1211,10 @@ class AsyncCloposClient(BaseClopos):
         with_: WithArg | None = None,
         filters: Filters | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ListResponse[Customer]:
         """``GET customers`` with ``with[N]`` and ``filters[N]`` on name/phones/group_id (§9.4).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ListResponse[Customer]``; ``headers`` are sent as given (they win).
         """
         return await self._acall(
             _endpoints.get_customers(
@@ -1177,10 +1225,10 @@ class AsyncCloposClient(BaseClopos):
 
     async def get_customer_by_id(
         self, id: int, *, headers: Mapping[str, str] | None = None
-    ) -> Envelope:
+    ) -> ItemResponse[Customer]:
         """``GET customers/{id}`` (spec §9.5).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ItemResponse[Customer]``; ``headers`` are sent as given (they win).
         """
         return await self._acall(
             _endpoints.get_customer_by_id(id=id, version=self.version), headers
@@ -1199,10 +1247,10 @@ class AsyncCloposClient(BaseClopos):
         gender: int | None = None,
         date_of_birth: date | str | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ItemResponse[Customer]:
         """``POST customers`` with only the given fields (spec §9.6).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ItemResponse[Customer]``; ``headers`` are sent as given (they win).
         """
         return await self._acall(
             _endpoints.create_customer(
@@ -1226,10 +1274,10 @@ class AsyncCloposClient(BaseClopos):
         page: int | None = None,
         limit: int | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ListResponse[CustomerGroup]:
         """``GET customer-groups`` (spec §9.7).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ListResponse[CustomerGroup]``; ``headers`` are sent as given (they win).
         """
         return await self._acall(
             _endpoints.get_customer_groups(page=page, limit=limit, version=self.version), headers
@@ -1245,10 +1293,10 @@ class AsyncCloposClient(BaseClopos):
         include_children: bool | None = None,
         include_inactive: bool | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ListResponse[Category]:
         """``GET categories`` with the plain query parameters of spec §10.4.
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ListResponse[Category]``; ``headers`` are sent as given (they win).
         """
         return await self._acall(
             _endpoints.get_categories(
@@ -1270,10 +1318,10 @@ class AsyncCloposClient(BaseClopos):
         include_children: bool | None = None,
         include_inactive: bool | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ItemResponse[Category]:
         """``GET categories/{id}`` (spec §10.5).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ItemResponse[Category]``; ``headers`` are sent as given (they win).
         """
         return await self._acall(
             _endpoints.get_category_by_id(
@@ -1293,10 +1341,10 @@ class AsyncCloposClient(BaseClopos):
         status: int | None = None,
         can_print: bool | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ListResponse[Station]:
         """``GET stations`` with ``status`` (1/0) and ``can_print`` (spec §10.6).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ListResponse[Station]``; ``headers`` are sent as given (they win).
         """
         return await self._acall(
             _endpoints.get_stations(
@@ -1307,10 +1355,10 @@ class AsyncCloposClient(BaseClopos):
 
     async def get_station_by_id(
         self, id: int, *, headers: Mapping[str, str] | None = None
-    ) -> Envelope:
+    ) -> ItemResponse[Station]:
         """``GET stations/{id}`` (spec §10.7).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ItemResponse[Station]``; ``headers`` are sent as given (they win).
         """
         return await self._acall(_endpoints.get_station_by_id(id=id, version=self.version), headers)
 
@@ -1325,10 +1373,10 @@ class AsyncCloposClient(BaseClopos):
         sort_by: str | None = None,
         sort_order: int | str | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ListResponse[Product]:
         """``GET products`` as ordinary bracket parameters, not the old JSON key (spec §10.1).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ListResponse[Product]``; ``headers`` are sent as given (they win).
         """
         return await self._acall(
             _endpoints.get_products(
@@ -1350,10 +1398,10 @@ class AsyncCloposClient(BaseClopos):
         *,
         with_: WithArg | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ItemResponse[Product]:
         """``GET products/{id}`` (id or UUID) with ``with[N]`` relations (spec §10.2).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ItemResponse[Product]``; ``headers`` are sent as given (they win).
         """
         return await self._acall(
             _endpoints.get_product_by_id(id=id, with_=with_, version=self.version), headers
@@ -1361,11 +1409,11 @@ class AsyncCloposClient(BaseClopos):
 
     async def get_stop_list(
         self, *, filters: Filters | None = None, headers: Mapping[str, str] | None = None
-    ) -> Envelope:
+    ) -> ListResponse[StopListEntry]:
         """``GET products/stop-list``; ``id`` takes a list, ``limit``/``timestamp`` a
         ``[from]`` or ``[from, to]`` range, always sent as ``filters[N][1][M]`` (spec §10.3).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ListResponse[StopListEntry]``; ``headers`` are sent as given (they win).
         """
         return await self._acall(
             _endpoints.get_stop_list(filters=filters, version=self.version), headers
@@ -1377,10 +1425,10 @@ class AsyncCloposClient(BaseClopos):
         page: int | None = None,
         limit: int | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ListResponse[SaleType]:
         """``GET sale-types`` (spec §10.10).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ListResponse[SaleType]``; ``headers`` are sent as given (they win).
         """
         return await self._acall(
             _endpoints.get_sale_types(page=page, limit=limit, version=self.version), headers
@@ -1392,10 +1440,10 @@ class AsyncCloposClient(BaseClopos):
         page: int | None = None,
         limit: int | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ListResponse[PaymentMethod]:
         """``GET payment-methods`` (spec §10.11).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ListResponse[PaymentMethod]``; ``headers`` are sent as given (they win).
         """
         return await self._acall(
             _endpoints.get_payment_methods(page=page, limit=limit, version=self.version), headers
@@ -1411,10 +1459,10 @@ class AsyncCloposClient(BaseClopos):
         sort_order: int | str | None = None,
         selects: str | Sequence[str] | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ListResponse[PriceList]:
         """``GET price-lists``; sort is ``sort[0][0]=field&sort[0][1]=asc|desc`` here (§10.8).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ListResponse[PriceList]``; ``headers`` are sent as given (they win).
         """
         return await self._acall(
             _endpoints.get_price_lists(
@@ -1437,10 +1485,10 @@ class AsyncCloposClient(BaseClopos):
         with_: WithArg | None = None,
         filters: Filters | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ListResponse[Price]:
         """``GET price-lists/prices``, filters on id/product_id/list_id (spec §10.9).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ListResponse[Price]``; ``headers`` are sent as given (they win).
         """
         return await self._acall(
             _endpoints.get_price_list_prices(
@@ -1462,10 +1510,10 @@ class AsyncCloposClient(BaseClopos):
         date_from: date | datetime | str | None = None,
         date_to: date | datetime | str | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ListResponse[Order]:
         """``GET orders`` with status, ``with[N]``, ``filters[N]``, sort and dates (spec §11.2).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ListResponse[Order]``; ``headers`` are sent as given (they win).
         """
         return await self._acall(
             _endpoints.get_orders(
@@ -1490,12 +1538,12 @@ class AsyncCloposClient(BaseClopos):
         with_receipt: bool = False,
         with_: WithArg | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ItemResponse[Order]:
         """``GET orders/{id}``; ``with_receipt`` sends ``with[0]=receipt:id,service_notification_id,
         status`` so ``data.receipt`` is returned (spec §11.3). The old client's ``with_`` tokens
         (``receipt:id``, ``service_notification_id``, ``status``) mean the same one value.
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ItemResponse[Order]``; ``headers`` are sent as given (they win).
         """
         return await self._acall(
             _endpoints.get_order_by_id(
@@ -1524,14 +1572,14 @@ class AsyncCloposClient(BaseClopos):
         meta: Mapping[str, Any] | None = None,
         extra: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ItemResponse[Order]:
         """``POST orders``: the v2 flat body or the v1 nested ``{customer_id, payload, meta}``,
         sent exactly as given — nothing is null-padded (spec §11.4; existing client §7.5).
 
         The form is chosen by what is passed, not by ``version``: the server takes both.
         ``extra`` adds further top-level keys (the old client forwarded unknown kwargs).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ItemResponse[Order]``; ``headers`` are sent as given (they win).
         """
         return await self._acall(
             _endpoints.create_order(
@@ -1558,10 +1606,10 @@ class AsyncCloposClient(BaseClopos):
 
     async def update_order(
         self, id: int, *, status: str = "IGNORE", headers: Mapping[str, str] | None = None
-    ) -> Envelope:
+    ) -> ItemResponse[Order]:
         """``PUT orders/{id}`` with only ``{"status": "IGNORE"}`` — the one allowed value (§11.5).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ItemResponse[Order]``; ``headers`` are sent as given (they win).
         """
         return await self._acall(
             _endpoints.update_order(id=id, status=status, version=self.version), headers
@@ -1579,11 +1627,11 @@ class AsyncCloposClient(BaseClopos):
         filters: Filters | None = None,
         with_: WithArg | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ListResponse[Receipt]:
         """``GET receipts``: ``sort[0]/sort[1]``, ``date[0]/date[1]``, ``with[N]``, ``filters[N]``
         (spec §12.2) — the old client's argument names, the documented keys.
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ListResponse[Receipt]``; ``headers`` are sent as given (they win).
         """
         return await self._acall(
             _endpoints.get_receipts(
@@ -1602,10 +1650,10 @@ class AsyncCloposClient(BaseClopos):
 
     async def get_receipt_by_id(
         self, id: int, *, with_: WithArg | None = None, headers: Mapping[str, str] | None = None
-    ) -> Envelope:
+    ) -> ItemResponse[Receipt]:
         """``GET receipts/{id}`` with optional ``with[N]`` relations (spec §12.3).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ItemResponse[Receipt]``; ``headers`` are sent as given (they win).
         """
         return await self._acall(
             _endpoints.get_receipt_by_id(id=id, with_=with_, version=self.version), headers
@@ -1646,10 +1694,10 @@ class AsyncCloposClient(BaseClopos):
         meta: Mapping[str, Any] | None = None,
         extra: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ItemResponse[Receipt]:
         """``POST receipts`` (v1 only) — a closed receipt; money kept exact (spec §12.5).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ItemResponse[Receipt]``; ``headers`` are sent as given (they win).
         """
         return await self._acall(
             _endpoints.create_receipt(
@@ -1708,13 +1756,13 @@ class AsyncCloposClient(BaseClopos):
         meta_customer: Mapping[str, Any] | None = None,
         meta: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ItemResponse[Receipt]:
         """``PUT receipts/{id}`` (v1 only), body ``{id, cid, …given fields}`` (spec §12.7).
 
         ``meta_customer`` (the old client's name) is sent as ``meta.customer`` — where the docs
         put it — not nested as ``meta_customer.meta.customer`` (existing client §7.5).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ItemResponse[Receipt]``; ``headers`` are sent as given (they win).
         """
         return await self._acall(
             _endpoints.update_receipt(
@@ -1747,10 +1795,10 @@ class AsyncCloposClient(BaseClopos):
         fiscal_id: str | None = None,
         lock: bool | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ItemResponse[Receipt]:
         """``PATCH receipts/{id}`` with any of the four fields — never ``id`` (spec §12.6).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ItemResponse[Receipt]``; ``headers`` are sent as given (they win).
         """
         return await self._acall(
             _endpoints.update_closed_receipt(
@@ -1772,12 +1820,12 @@ class AsyncCloposClient(BaseClopos):
         closed_at: datetime | str | None = None,
         cid: str | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Envelope:
+    ) -> ItemResponse[ClosedReceipt]:
         """Close an open receipt: v2 ``POST receipts/{id}/close`` with ``payment_methods``
         (+ ``closed_at``) only (spec §12.8); v1 ``PUT receipts/{id}`` with ``id, cid,
         payment_methods, closed_at``, all required there (spec §12.7).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ItemResponse[ClosedReceipt]``; ``headers`` are sent as given (they win).
         """
         return await self._acall(
             _endpoints.close_receipt(
@@ -1792,19 +1840,19 @@ class AsyncCloposClient(BaseClopos):
 
     async def delete_receipt(
         self, id: int, *, headers: Mapping[str, str] | None = None
-    ) -> Envelope:
+    ) -> MessageResponse:
         """``DELETE receipts/{id}`` (v1 only), no body (spec §12.9).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``MessageResponse``; ``headers`` are sent as given (they win).
         """
         return await self._acall(_endpoints.delete_receipt(id=id, version=self.version), headers)
 
     async def get_receipt_stock_operations(
         self, id: int, *, headers: Mapping[str, str] | None = None
-    ) -> Envelope:
+    ) -> ListResponse[StockOperation]:
         """``GET receipts/{id}/stock-operations`` (v2 only, spec §12.10).
 
-        Returns the response envelope; ``headers`` are sent as given (they win).
+        Returns ``ListResponse[StockOperation]``; ``headers`` are sent as given (they win).
         """
         return await self._acall(
             _endpoints.get_receipt_stock_operations(id=id, version=self.version), headers
@@ -1816,26 +1864,148 @@ class AsyncCloposClient(BaseClopos):
 
     def _iterate(
         self,
-        method: Callable[..., Awaitable[Envelope]],
+        method: Callable[..., Awaitable[ListResponse[T]]],
         page: int | None,
         limit: int | None,
         params: Any,
-    ) -> AsyncIterator[Item]:
+    ) -> AsyncIterator[T]:
         return aiterate_pages(
             lambda number: method(page=number, limit=limit, **params), page=page, limit=limit
         )
 
+    @overload
+    async def fetch_all(
+        self,
+        method: Literal["get_venues"],
+        *,
+        limit: int | None = None,
+        concurrency: int = 4,
+        **params: Any,
+    ) -> list[Venue]: ...
+    @overload
+    async def fetch_all(
+        self,
+        method: Literal["get_users"],
+        *,
+        limit: int | None = None,
+        concurrency: int = 4,
+        **params: Any,
+    ) -> list[User]: ...
+    @overload
+    async def fetch_all(
+        self,
+        method: Literal["get_customers"],
+        *,
+        limit: int | None = None,
+        concurrency: int = 4,
+        **params: Any,
+    ) -> list[Customer]: ...
+    @overload
+    async def fetch_all(
+        self,
+        method: Literal["get_customer_groups"],
+        *,
+        limit: int | None = None,
+        concurrency: int = 4,
+        **params: Any,
+    ) -> list[CustomerGroup]: ...
+    @overload
+    async def fetch_all(
+        self,
+        method: Literal["get_categories"],
+        *,
+        limit: int | None = None,
+        concurrency: int = 4,
+        **params: Any,
+    ) -> list[Category]: ...
+    @overload
+    async def fetch_all(
+        self,
+        method: Literal["get_stations"],
+        *,
+        limit: int | None = None,
+        concurrency: int = 4,
+        **params: Any,
+    ) -> list[Station]: ...
+    @overload
+    async def fetch_all(
+        self,
+        method: Literal["get_products"],
+        *,
+        limit: int | None = None,
+        concurrency: int = 4,
+        **params: Any,
+    ) -> list[Product]: ...
+    @overload
+    async def fetch_all(
+        self,
+        method: Literal["get_sale_types"],
+        *,
+        limit: int | None = None,
+        concurrency: int = 4,
+        **params: Any,
+    ) -> list[SaleType]: ...
+    @overload
+    async def fetch_all(
+        self,
+        method: Literal["get_payment_methods"],
+        *,
+        limit: int | None = None,
+        concurrency: int = 4,
+        **params: Any,
+    ) -> list[PaymentMethod]: ...
+    @overload
+    async def fetch_all(
+        self,
+        method: Literal["get_orders"],
+        *,
+        limit: int | None = None,
+        concurrency: int = 4,
+        **params: Any,
+    ) -> list[Order]: ...
+    @overload
+    async def fetch_all(
+        self,
+        method: Literal["get_receipts"],
+        *,
+        limit: int | None = None,
+        concurrency: int = 4,
+        **params: Any,
+    ) -> list[Receipt]: ...
+    @overload
+    async def fetch_all(
+        self,
+        method: Literal["get_price_lists"],
+        *,
+        limit: int | None = None,
+        concurrency: int = 4,
+        **params: Any,
+    ) -> list[PriceList]: ...
+    @overload
+    async def fetch_all(
+        self,
+        method: Literal["get_price_list_prices"],
+        *,
+        limit: int | None = None,
+        concurrency: int = 4,
+        **params: Any,
+    ) -> list[Price]: ...
+    @overload
     async def fetch_all(
         self, method: str, *, limit: int | None = None, concurrency: int = 4, **params: Any
-    ) -> list[Item]:
-        """Every item of list method ``method`` (e.g. ``"get_receipts"``), for exports.
+    ) -> list[Any]: ...
+    async def fetch_all(
+        self, method: str, *, limit: int | None = None, concurrency: int = 4, **params: Any
+    ) -> list[Any]:
+        """Every item of list method ``method`` (e.g. ``"get_receipts"`` → ``list[Receipt]``),
+        for exports.
 
         Reads page 1 to learn ``total``, then the remaining pages at most ``concurrency``
         at a time; items are returned in page order. ``params`` go to every page request.
         """
         if method not in PAGED_METHODS:
             raise ValueError(f"{method!r} is not a paged list method: {', '.join(PAGED_METHODS)}")
-        call: Callable[..., Awaitable[Envelope]] = getattr(self, method)
+        call: Callable[..., Awaitable[ListResponse[Any]]] = getattr(self, method)
         return await fetch_pages_concurrently(
             lambda number: call(page=number, limit=limit, **params),
             limit=limit,
@@ -1844,7 +2014,7 @@ class AsyncCloposClient(BaseClopos):
 
     def iter_venues(
         self, *, page: int | None = None, limit: int | None = None, **params: Any
-    ) -> AsyncIterator[Item]:
+    ) -> AsyncIterator[Venue]:
         """Every item of ``get_venues`` (same keyword arguments), for ``async for``.
 
         Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
@@ -1853,7 +2023,7 @@ class AsyncCloposClient(BaseClopos):
 
     def iter_users(
         self, *, page: int | None = None, limit: int | None = None, **params: Any
-    ) -> AsyncIterator[Item]:
+    ) -> AsyncIterator[User]:
         """Every item of ``get_users`` (same keyword arguments), for ``async for``.
 
         Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
@@ -1862,7 +2032,7 @@ class AsyncCloposClient(BaseClopos):
 
     def iter_customers(
         self, *, page: int | None = None, limit: int | None = None, **params: Any
-    ) -> AsyncIterator[Item]:
+    ) -> AsyncIterator[Customer]:
         """Every item of ``get_customers`` (same keyword arguments), for ``async for``.
 
         Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
@@ -1871,7 +2041,7 @@ class AsyncCloposClient(BaseClopos):
 
     def iter_customer_groups(
         self, *, page: int | None = None, limit: int | None = None, **params: Any
-    ) -> AsyncIterator[Item]:
+    ) -> AsyncIterator[CustomerGroup]:
         """Every item of ``get_customer_groups`` (same keyword arguments), for ``async for``.
 
         Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
@@ -1880,7 +2050,7 @@ class AsyncCloposClient(BaseClopos):
 
     def iter_categories(
         self, *, page: int | None = None, limit: int | None = None, **params: Any
-    ) -> AsyncIterator[Item]:
+    ) -> AsyncIterator[Category]:
         """Every item of ``get_categories`` (same keyword arguments), for ``async for``.
 
         Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
@@ -1889,7 +2059,7 @@ class AsyncCloposClient(BaseClopos):
 
     def iter_stations(
         self, *, page: int | None = None, limit: int | None = None, **params: Any
-    ) -> AsyncIterator[Item]:
+    ) -> AsyncIterator[Station]:
         """Every item of ``get_stations`` (same keyword arguments), for ``async for``.
 
         Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
@@ -1898,7 +2068,7 @@ class AsyncCloposClient(BaseClopos):
 
     def iter_products(
         self, *, page: int | None = None, limit: int | None = None, **params: Any
-    ) -> AsyncIterator[Item]:
+    ) -> AsyncIterator[Product]:
         """Every item of ``get_products`` (same keyword arguments), for ``async for``.
 
         Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
@@ -1907,7 +2077,7 @@ class AsyncCloposClient(BaseClopos):
 
     def iter_sale_types(
         self, *, page: int | None = None, limit: int | None = None, **params: Any
-    ) -> AsyncIterator[Item]:
+    ) -> AsyncIterator[SaleType]:
         """Every item of ``get_sale_types`` (same keyword arguments), for ``async for``.
 
         Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
@@ -1916,7 +2086,7 @@ class AsyncCloposClient(BaseClopos):
 
     def iter_payment_methods(
         self, *, page: int | None = None, limit: int | None = None, **params: Any
-    ) -> AsyncIterator[Item]:
+    ) -> AsyncIterator[PaymentMethod]:
         """Every item of ``get_payment_methods`` (same keyword arguments), for ``async for``.
 
         Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
@@ -1925,7 +2095,7 @@ class AsyncCloposClient(BaseClopos):
 
     def iter_orders(
         self, *, page: int | None = None, limit: int | None = None, **params: Any
-    ) -> AsyncIterator[Item]:
+    ) -> AsyncIterator[Order]:
         """Every item of ``get_orders`` (same keyword arguments), for ``async for``.
 
         Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
@@ -1934,7 +2104,7 @@ class AsyncCloposClient(BaseClopos):
 
     def iter_receipts(
         self, *, page: int | None = None, limit: int | None = None, **params: Any
-    ) -> AsyncIterator[Item]:
+    ) -> AsyncIterator[Receipt]:
         """Every item of ``get_receipts`` (same keyword arguments), for ``async for``.
 
         Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
@@ -1943,7 +2113,7 @@ class AsyncCloposClient(BaseClopos):
 
     def iter_price_lists(
         self, *, page: int | None = None, limit: int | None = None, **params: Any
-    ) -> AsyncIterator[Item]:
+    ) -> AsyncIterator[PriceList]:
         """Every item of ``get_price_lists`` (same keyword arguments), for ``async for``.
 
         Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
@@ -1952,22 +2122,9 @@ class AsyncCloposClient(BaseClopos):
 
     def iter_price_list_prices(
         self, *, page: int | None = None, limit: int | None = None, **params: Any
-    ) -> AsyncIterator[Item]:
+    ) -> AsyncIterator[Price]:
         """Every item of ``get_price_list_prices`` (same keyword arguments), for ``async for``.
 
         Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
         """
         return self._iterate(self.get_price_list_prices, page, limit, params)
-
-
-@overload
-def CloposClientClass(*, sync: Literal[True] = True, **settings: Any) -> CloposClient: ...
-@overload
-def CloposClientClass(*, sync: Literal[False], **settings: Any) -> AsyncCloposClient: ...
-def CloposClientClass(*, sync: bool = True, **settings: Any) -> CloposClient | AsyncCloposClient:
-    """integrify-clopos's constructor: ``CloposClientClass(sync=False)`` → an async client.
-
-    Kept so ``from clopos.client import CloposClientClass`` works after a one-import
-    migration; new code should build ``CloposClient`` / ``AsyncCloposClient`` directly.
-    """
-    return CloposClient(**settings) if sync else AsyncCloposClient(**settings)

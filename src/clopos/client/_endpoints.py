@@ -11,19 +11,58 @@ the docs show (clopos-open-api.md §4.3), not the way the old client did (its §
 * JSON bodies carry only what the caller gave (no ``null`` padding, no ``id`` repeated in
   a PATCH body) and keep money as :class:`~decimal.Decimal` for exact serialization.
 
-Obviously bad input raises :class:`ValueError` naming the parameter, before anything is sent.
+Bad input raises :class:`~clopos.client.RequestValidationError` (a ``ValueError``) naming
+the parameter, before anything is sent; request bodies are checked with the server's own
+request models (``clopos.models``: ``FlatOrder``, ``NestedOrder``, ``CustomerCreate``,
+``ReceiptCreate``, ``ReceiptUpdate``, ``PatchBody``, ``CloseBody``) and sent as built. Each
+spec also names the model its answer is parsed into (``RequestSpec.response``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 from urllib.parse import quote
+
+from pydantic import BaseModel
+
+from clopos.client import _parsing
+from clopos.client._errors import RequestValidationError
+from clopos.models import (
+    AuthResponse,
+    Category,
+    ClosedReceipt,
+    Customer,
+    CustomerCreate,
+    CustomerGroup,
+    FlatOrder,
+    ItemResponse,
+    ListResponse,
+    MessageResponse,
+    NestedOrder,
+    Order,
+    PatchBody,
+    PaymentMethod,
+    Price,
+    PriceList,
+    Product,
+    Receipt,
+    ReceiptCreate,
+    ReceiptUpdate,
+    SaleType,
+    Station,
+    StockOperation,
+    StopListEntry,
+    User,
+    Venue,
+)
+from clopos.models.receipts import CloseBody
 
 Version = Literal["v1", "v2"]
 Params = tuple[tuple[str, str], ...]
@@ -51,9 +90,13 @@ _LEGACY_ORDER_WITH = frozenset({"receipt:id", "service_notification_id", "status
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 
+R = TypeVar("R", bound=BaseModel)
+
+
 @dataclass(frozen=True)
-class RequestSpec:
-    """One HTTP request, relative to the API base (``…/open-api/`` or ``…/open-api/v2/``)."""
+class RequestSpec(Generic[R]):
+    """One HTTP request, relative to the API base (``…/open-api/`` or ``…/open-api/v2/``),
+    and the model its answer is parsed into (``None``: the decoded JSON as it is)."""
 
     method: str
     path: str
@@ -61,6 +104,12 @@ class RequestSpec:
     json: Any = None
     creates: bool = False  # a creating POST: eligible for an automatic Idempotency-Key
     auth: bool = True  # False only for the auth call itself
+    response: type[R] | None = dataclasses.field(default=None, compare=False)
+
+
+def _bad(field: str, message: str) -> RequestValidationError:
+    """The error for one bad argument or body field; ``message`` names it."""
+    return RequestValidationError.for_field(field, message)
 
 
 # --------------------------------------------------------------------------- value helpers
@@ -78,7 +127,7 @@ def _scalar(value: Any, name: str) -> str:
         return str(value)
     if isinstance(value, float):
         return repr(value)
-    raise ValueError(f"{name}: unsupported value {value!r}")
+    raise _bad(name, f"{name}: unsupported value {value!r}")
 
 
 def _filter_scalar(value: Any, name: str) -> str:
@@ -91,13 +140,13 @@ def _filter_scalar(value: Any, name: str) -> str:
 def _path_id(value: Any, name: str = "id") -> str:
     """A path segment id: a positive int or a non-empty string (products also take a UUID)."""
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValueError(f"{name} must be an integer or a string, got {value!r}")
+        raise _bad(name, f"{name} must be an integer or a string, got {value!r}")
     if isinstance(value, int):
         if value < 1:
-            raise ValueError(f"{name} must be at least 1, got {value}")
+            raise _bad(name, f"{name} must be at least 1, got {value}")
         return str(value)
     if not value.strip():
-        raise ValueError(f"{name} must not be empty")
+        raise _bad(name, f"{name} must not be empty")
     return quote(value.strip(), safe="")
 
 
@@ -105,9 +154,9 @@ def _positive(value: int | None, name: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
+        raise _bad(name, f"{name} must be an integer, got {value!r}")
     if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
+        raise _bad(name, f"{name} must be at least 1, got {value}")
     return value
 
 
@@ -128,7 +177,7 @@ def _withs(with_: WithArg | None) -> list[tuple[str, str]]:
     values = [with_] if isinstance(with_, str) else list(with_)
     for value in values:
         if not isinstance(value, str) or not value.strip():
-            raise ValueError(f"with_ values must be non-empty strings, got {value!r}")
+            raise _bad("with_", f"with_ values must be non-empty strings, got {value!r}")
     return [(f"with[{i}]", value.strip()) for i, value in enumerate(values)]
 
 
@@ -147,8 +196,9 @@ def _filter_pairs(filters: Filters, name: str) -> list[tuple[str, Any]]:
         if isinstance(by, Enum):
             by = by.value
         if not isinstance(by, str):
-            raise ValueError(
-                f"{name}[{index}] must be a (field, value) pair or have a 'by' field, got {item!r}"
+            raise _bad(
+                f"{name}[{index}]",
+                f"{name}[{index}] must be a (field, value) pair or have a 'by' field, got {item!r}",
             )
         if get("value") is not None:
             pairs.append((by, get("value")))
@@ -166,16 +216,18 @@ def _filters(filters: Filters | None, name: str = "filters") -> list[tuple[str, 
     out: list[tuple[str, str]] = []
     for n, (field, value) in enumerate(_filter_pairs(filters, name)):
         if not field:
-            raise ValueError(f"{name}[{n}]: the field name must not be empty")
+            raise _bad(f"{name}[{n}]", f"{name}[{n}]: the field name must not be empty")
         out.append((f"filters[{n}][0]", field))
         if isinstance(value, list | tuple | set | frozenset):
             values = sorted(value) if isinstance(value, set | frozenset) else list(value)
             if not values:
-                raise ValueError(f"{name}[{n}] ({field}): the value list must not be empty")
+                raise _bad(
+                    f"{name}[{n}]", f"{name}[{n}] ({field}): the value list must not be empty"
+                )
             for m, item in enumerate(values):
                 out.append((f"filters[{n}][1][{m}]", _filter_scalar(item, f"{name}[{n}]")))
         elif value is None:
-            raise ValueError(f"{name}[{n}] ({field}): the value must not be None")
+            raise _bad(f"{name}[{n}]", f"{name}[{n}] ({field}): the value must not be None")
         else:
             out.append((f"filters[{n}][1]", _filter_scalar(value, f"{name}[{n}]")))
     return out
@@ -190,17 +242,17 @@ def _direction(sort_order: int | str | None) -> int:
         return 1
     if normalized in ("-1", "desc"):
         return -1
-    raise ValueError(f"sort_order must be 1, -1, 'asc' or 'desc', got {sort_order!r}")
+    raise _bad("sort_order", f"sort_order must be 1, -1, 'asc' or 'desc', got {sort_order!r}")
 
 
 def _sort(sort_by: str | None, sort_order: int | str | None) -> list[tuple[str, str]]:
     """``sort[0]=field&sort[1]=1|-1`` (spec §4.3); the old client's names, the docs' keys."""
     if sort_by is None:
         if sort_order is not None:
-            raise ValueError("sort_order needs sort_by")
+            raise _bad("sort_order", "sort_order needs sort_by")
         return []
     if not sort_by.strip():
-        raise ValueError("sort_by must not be empty")
+        raise _bad("sort_by", "sort_by must not be empty")
     return [("sort[0]", sort_by.strip()), ("sort[1]", str(_direction(sort_order)))]
 
 
@@ -215,7 +267,7 @@ def _day(value: date | datetime | str, name: str) -> date:
             return date.fromisoformat(value.strip()[:10])
         except ValueError:
             pass
-    raise ValueError(f"{name} must be a date, a datetime or a 'YYYY-MM-DD' string, got {value!r}")
+    raise _bad(name, f"{name} must be a date, a datetime or a 'YYYY-MM-DD' string, got {value!r}")
 
 
 def _dates(
@@ -225,7 +277,7 @@ def _dates(
     start = _day(date_from, "date_from") if date_from is not None else None
     end = _day(date_to, "date_to") if date_to is not None else None
     if start and end and start > end:
-        raise ValueError(f"date_from ({start}) must not be after date_to ({end})")
+        raise _bad("date_from", f"date_from ({start}) must not be after date_to ({end})")
     out: list[tuple[str, str]] = []
     if start is not None:
         out.append(("date[0]", start.isoformat()))
@@ -241,7 +293,7 @@ def _selects(selects: str | Sequence[str] | None) -> list[tuple[str, str]]:
     fields = [s.strip() for s in selects.split(",")] if isinstance(selects, str) else list(selects)
     fields = [f.strip() for f in fields if isinstance(f, str) and f.strip()]
     if not fields:
-        raise ValueError("selects must name at least one field")
+        raise _bad("selects", "selects must name at least one field")
     return [("selects", ",".join(fields))]
 
 
@@ -252,7 +304,7 @@ def _flag(name: str, value: bool | None) -> list[tuple[str, str]]:
 def _money(value: Any, name: str) -> Any:
     """Amounts stay exact: a Decimal or int as given, a float or numeric string as Decimal."""
     if isinstance(value, bool):
-        raise ValueError(f"{name} must be a number, got {value!r}")
+        raise _bad(name, f"{name} must be a number, got {value!r}")
     if isinstance(value, Decimal | int):
         return value
     if isinstance(value, float | str):
@@ -262,7 +314,7 @@ def _money(value: Any, name: str) -> Any:
             number = Decimal("NaN")
         if number.is_finite():
             return number
-    raise ValueError(f"{name} must be a number, got {value!r}")
+    raise _bad(name, f"{name} must be a number, got {value!r}")
 
 
 def _as_dict(value: Any, name: str) -> dict[str, Any]:
@@ -274,26 +326,26 @@ def _as_dict(value: Any, name: str) -> dict[str, Any]:
         result = dump(exclude_none=True)
         if isinstance(result, dict):
             return result
-    raise ValueError(f"{name} must be an object (a mapping), got {value!r}")
+    raise _bad(name, f"{name} must be an object (a mapping), got {value!r}")
 
 
 def _receipt_id(value: Any) -> int:
     """A receipt id that also goes into a v1 body: a positive integer."""
     if _positive(value, "id") is None:
-        raise ValueError("id is required")
+        raise _bad("id", "id is required")
     return int(value)
 
 
 def _payment_methods(payment_methods: Sequence[Any], name: str = "payment_methods") -> list[Any]:
     """``[{id, name, amount}]``, at least one, each field present (spec §12.5, §12.8)."""
     if isinstance(payment_methods, str | Mapping) or not payment_methods:
-        raise ValueError(f"{name} must be a non-empty list of {{id, name, amount}} objects")
+        raise _bad(name, f"{name} must be a non-empty list of {{id, name, amount}} objects")
     out: list[Any] = []
     for index, raw in enumerate(payment_methods):
         item = _as_dict(raw, f"{name}[{index}]")
         for key in ("id", "name", "amount"):
             if item.get(key) is None:
-                raise ValueError(f"{name}[{index}].{key} is required")
+                raise _bad(f"{name}[{index}].{key}", f"{name}[{index}].{key} is required")
         item["amount"] = _money(item["amount"], f"{name}[{index}].amount")
         out.append(item)
     return out
@@ -304,17 +356,17 @@ def _timestamp(value: datetime | date | str | int, name: str) -> str | int:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, bool | date):
-        raise ValueError(f"{name} must be a datetime, a string or Unix milliseconds")
+        raise _bad(name, f"{name} must be a datetime, a string or Unix milliseconds")
     if isinstance(value, str | int):
         return value
-    raise ValueError(f"{name} must be a datetime, a string or Unix milliseconds")
+    raise _bad(name, f"{name} must be a datetime, a string or Unix milliseconds")
 
 
 def _order_status(value: Any, name: str = "order_status") -> str:
     if isinstance(value, Enum):
         value = value.value
     if value not in ORDER_STATUSES:
-        raise ValueError(f"{name} must be one of {', '.join(ORDER_STATUSES)}, got {value!r}")
+        raise _bad(name, f"{name} must be one of {', '.join(ORDER_STATUSES)}, got {value!r}")
     return str(value)
 
 
@@ -333,8 +385,10 @@ def _v2_only(method: str, version: Version) -> None:
         raise ValueError(f"{method} exists only on v2 (/open-api/v2/); this client uses {version}")
 
 
-def _get(path: str, *parts: list[tuple[str, str]]) -> RequestSpec:
-    return RequestSpec("GET", path, tuple(pair for part in parts for pair in part))
+def _get(response: type[R], path: str, *parts: list[tuple[str, str]]) -> RequestSpec[R]:
+    return RequestSpec(
+        "GET", path, tuple(pair for part in parts for pair in part), response=response
+    )
 
 
 # --------------------------------------------------------------------------- auth
@@ -348,22 +402,22 @@ def auth(
     integrator_id: str | None = None,
     venue_id: int | str | None = None,
     version: Version = "v2",
-) -> RequestSpec:
+) -> RequestSpec[AuthResponse]:
     """``POST auth``: v2 ``{client_id, client_secret, brand, integrator_id}`` (spec §3.2),
     v1 ``{client_id, client_secret, brand, venue_id}`` with the venue id as a string (§3.1)."""
     body: dict[str, Any] = {"client_id": client_id, "client_secret": client_secret, "brand": brand}
     for key, value in body.items():
         if not isinstance(value, str) or not value:
-            raise ValueError(f"{key} is required (a non-empty string)")
+            raise _bad(key, f"{key} is required (a non-empty string)")
     if version == "v2":
         if not integrator_id:
-            raise ValueError("integrator_id is required on v2")
+            raise _bad("integrator_id", "integrator_id is required on v2")
         body["integrator_id"] = integrator_id
     else:
         if venue_id is None or str(venue_id) == "":
-            raise ValueError("venue_id is required on v1")
+            raise _bad("venue_id", "venue_id is required on v1")
         body["venue_id"] = str(venue_id)
-    return RequestSpec("POST", "auth", json=body, auth=False)
+    return RequestSpec("POST", "auth", json=body, auth=False, response=_parsing.AUTH)
 
 
 # ------------------------------------------------------------ venues, users, customers
@@ -371,21 +425,21 @@ def auth(
 
 def get_venues(
     *, page: int | None = None, limit: int | None = None, version: Version = "v2"
-) -> RequestSpec:
+) -> RequestSpec[ListResponse[Venue]]:
     """``GET venues`` (spec §9.1)."""
-    return _get("venues", _paging(page, limit))
+    return _get(_parsing.VENUES, "venues", _paging(page, limit))
 
 
 def get_users(
     *, page: int | None = None, limit: int | None = None, version: Version = "v2"
-) -> RequestSpec:
+) -> RequestSpec[ListResponse[User]]:
     """``GET users`` (spec §9.2)."""
-    return _get("users", _paging(page, limit))
+    return _get(_parsing.USERS, "users", _paging(page, limit))
 
 
-def get_user_by_id(*, id: int, version: Version = "v2") -> RequestSpec:
+def get_user_by_id(*, id: int, version: Version = "v2") -> RequestSpec[ItemResponse[User]]:
     """``GET users/{id}`` (spec §9.3)."""
-    return _get(f"users/{_path_id(id)}")
+    return _get(_parsing.USER, f"users/{_path_id(id)}")
 
 
 def get_customers(
@@ -395,14 +449,16 @@ def get_customers(
     with_: WithArg | None = None,
     filters: Filters | None = None,
     version: Version = "v2",
-) -> RequestSpec:
+) -> RequestSpec[ListResponse[Customer]]:
     """``GET customers`` with ``with[N]`` and ``filters[N]`` on name/phones/group_id (§9.4)."""
-    return _get("customers", _paging(page, limit), _withs(with_), _filters(filters))
+    return _get(
+        _parsing.CUSTOMERS, "customers", _paging(page, limit), _withs(with_), _filters(filters)
+    )
 
 
-def get_customer_by_id(*, id: int, version: Version = "v2") -> RequestSpec:
+def get_customer_by_id(*, id: int, version: Version = "v2") -> RequestSpec[ItemResponse[Customer]]:
     """``GET customers/{id}`` (spec §9.5)."""
-    return _get(f"customers/{_path_id(id)}")
+    return _get(_parsing.CUSTOMER, f"customers/{_path_id(id)}")
 
 
 def create_customer(
@@ -417,14 +473,14 @@ def create_customer(
     gender: int | None = None,
     date_of_birth: date | str | None = None,
     version: Version = "v2",
-) -> RequestSpec:
+) -> RequestSpec[ItemResponse[Customer]]:
     """``POST customers`` with only the given fields (spec §9.6)."""
     if not isinstance(name, str) or not name.strip():
-        raise ValueError("name is required (a non-empty string)")
+        raise _bad("name", "name is required (a non-empty string)")
     if isinstance(gender, Enum):
         gender = gender.value
     if gender is not None and (isinstance(gender, bool) or gender not in (1, 2)):
-        raise ValueError(f"gender must be 1 (male) or 2 (female), got {gender!r}")
+        raise _bad("gender", f"gender must be 1 (male) or 2 (female), got {gender!r}")
     birth = _day(date_of_birth, "date_of_birth").isoformat() if date_of_birth is not None else None
     body = _given(
         name=name,
@@ -437,14 +493,15 @@ def create_customer(
         gender=gender,
         date_of_birth=birth,
     )
-    return RequestSpec("POST", "customers", json=body, creates=True)
+    _parsing.check_body(CustomerCreate, body, "create_customer")
+    return RequestSpec("POST", "customers", json=body, creates=True, response=_parsing.CUSTOMER)
 
 
 def get_customer_groups(
     *, page: int | None = None, limit: int | None = None, version: Version = "v2"
-) -> RequestSpec:
+) -> RequestSpec[ListResponse[CustomerGroup]]:
     """``GET customer-groups`` (spec §9.7)."""
-    return _get("customer-groups", _paging(page, limit))
+    return _get(_parsing.CUSTOMER_GROUPS, "customer-groups", _paging(page, limit))
 
 
 # --------------------------------------------------------------------------- catalog
@@ -459,7 +516,7 @@ def get_categories(
     include_children: bool | None = None,
     include_inactive: bool | None = None,
     version: Version = "v2",
-) -> RequestSpec:
+) -> RequestSpec[ListResponse[Category]]:
     """``GET categories`` with the plain query parameters of spec §10.4."""
     extra: list[tuple[str, str]] = []
     if _positive(parent_id, "parent_id") is not None:
@@ -469,7 +526,7 @@ def get_categories(
     flags = _flag("include_children", include_children) + _flag(
         "include_inactive", include_inactive
     )
-    return _get("categories", _paging(page, limit), extra, flags)
+    return _get(_parsing.CATEGORIES, "categories", _paging(page, limit), extra, flags)
 
 
 def get_category_by_id(
@@ -478,12 +535,12 @@ def get_category_by_id(
     include_children: bool | None = None,
     include_inactive: bool | None = None,
     version: Version = "v2",
-) -> RequestSpec:
+) -> RequestSpec[ItemResponse[Category]]:
     """``GET categories/{id}`` (spec §10.5)."""
     flags = _flag("include_children", include_children) + _flag(
         "include_inactive", include_inactive
     )
-    return _get(f"categories/{_path_id(id)}", flags)
+    return _get(_parsing.CATEGORY, f"categories/{_path_id(id)}", flags)
 
 
 def get_stations(
@@ -493,19 +550,21 @@ def get_stations(
     status: int | None = None,
     can_print: bool | None = None,
     version: Version = "v2",
-) -> RequestSpec:
+) -> RequestSpec[ListResponse[Station]]:
     """``GET stations`` with ``status`` (1/0) and ``can_print`` (spec §10.6)."""
     extra: list[tuple[str, str]] = []
     if status is not None:
         if isinstance(status, bool) or status not in (0, 1):
-            raise ValueError(f"status must be 1 (active) or 0 (inactive), got {status!r}")
+            raise _bad("status", f"status must be 1 (active) or 0 (inactive), got {status!r}")
         extra.append(("status", str(status)))
-    return _get("stations", _paging(page, limit), extra, _flag("can_print", can_print))
+    return _get(
+        _parsing.STATIONS, "stations", _paging(page, limit), extra, _flag("can_print", can_print)
+    )
 
 
-def get_station_by_id(*, id: int, version: Version = "v2") -> RequestSpec:
+def get_station_by_id(*, id: int, version: Version = "v2") -> RequestSpec[ItemResponse[Station]]:
     """``GET stations/{id}`` (spec §10.7)."""
-    return _get(f"stations/{_path_id(id)}")
+    return _get(_parsing.STATION, f"stations/{_path_id(id)}")
 
 
 def get_products(
@@ -518,9 +577,10 @@ def get_products(
     sort_by: str | None = None,
     sort_order: int | str | None = None,
     version: Version = "v2",
-) -> RequestSpec:
+) -> RequestSpec[ListResponse[Product]]:
     """``GET products`` as ordinary bracket parameters, not the old JSON key (spec §10.1)."""
     return _get(
+        _parsing.PRODUCTS,
         "products",
         _paging(page, limit),
         _withs(with_),
@@ -532,39 +592,43 @@ def get_products(
 
 def get_product_by_id(
     *, id: int | str, with_: WithArg | None = None, version: Version = "v2"
-) -> RequestSpec:
+) -> RequestSpec[ItemResponse[Product]]:
     """``GET products/{id}`` (id or UUID) with ``with[N]`` relations (spec §10.2)."""
-    return _get(f"products/{_path_id(id)}", _withs(with_))
+    return _get(_parsing.PRODUCT, f"products/{_path_id(id)}", _withs(with_))
 
 
-def get_stop_list(*, filters: Filters | None = None, version: Version = "v2") -> RequestSpec:
+def get_stop_list(
+    *, filters: Filters | None = None, version: Version = "v2"
+) -> RequestSpec[ListResponse[StopListEntry]]:
     """``GET products/stop-list``; ``id`` takes a list, ``limit``/``timestamp`` a
     ``[from]`` or ``[from, to]`` range, always sent as ``filters[N][1][M]`` (spec §10.3)."""
     if filters is None:
-        return _get("products/stop-list")
+        return _get(_parsing.STOP_LIST, "products/stop-list")
     pairs: list[tuple[str, Any]] = []
     for field, value in _filter_pairs(filters, "filters"):
         if field not in ("id", "limit", "timestamp"):
-            raise ValueError(f"filters: stop-list filters are id, limit, timestamp; got {field!r}")
+            raise _bad(
+                "filters", f"filters: stop-list filters are id, limit, timestamp; got {field!r}"
+            )
         values = list(value) if isinstance(value, list | tuple) else [value]
         if field != "id" and not 1 <= len(values) <= 2:
-            raise ValueError(f"filters ({field}): give [from] or [from, to]")
+            raise _bad("filters", f"filters ({field}): give [from] or [from, to]")
         pairs.append((field, values))
-    return _get("products/stop-list", _filters(pairs))
+    return _get(_parsing.STOP_LIST, "products/stop-list", _filters(pairs))
 
 
 def get_sale_types(
     *, page: int | None = None, limit: int | None = None, version: Version = "v2"
-) -> RequestSpec:
+) -> RequestSpec[ListResponse[SaleType]]:
     """``GET sale-types`` (spec §10.10)."""
-    return _get("sale-types", _paging(page, limit))
+    return _get(_parsing.SALE_TYPES, "sale-types", _paging(page, limit))
 
 
 def get_payment_methods(
     *, page: int | None = None, limit: int | None = None, version: Version = "v2"
-) -> RequestSpec:
+) -> RequestSpec[ListResponse[PaymentMethod]]:
     """``GET payment-methods`` (spec §10.11)."""
-    return _get("payment-methods", _paging(page, limit))
+    return _get(_parsing.PAYMENT_METHODS, "payment-methods", _paging(page, limit))
 
 
 def get_price_lists(
@@ -576,17 +640,24 @@ def get_price_lists(
     sort_order: int | str | None = None,
     selects: str | Sequence[str] | None = None,
     version: Version = "v2",
-) -> RequestSpec:
+) -> RequestSpec[ListResponse[PriceList]]:
     """``GET price-lists``; sort is ``sort[0][0]=field&sort[0][1]=asc|desc`` here (§10.8)."""
     sort: list[tuple[str, str]] = []
     if sort_by is not None:
         if not sort_by.strip():
-            raise ValueError("sort_by must not be empty")
+            raise _bad("sort_by", "sort_by must not be empty")
         word = "asc" if _direction(sort_order if sort_order is not None else "asc") == 1 else "desc"
         sort = [("sort[0][0]", sort_by.strip()), ("sort[0][1]", word)]
     elif sort_order is not None:
-        raise ValueError("sort_order needs sort_by")
-    return _get("price-lists", _paging(page, limit), _withs(with_), sort, _selects(selects))
+        raise _bad("sort_order", "sort_order needs sort_by")
+    return _get(
+        _parsing.PRICE_LISTS,
+        "price-lists",
+        _paging(page, limit),
+        _withs(with_),
+        sort,
+        _selects(selects),
+    )
 
 
 def get_price_list_prices(
@@ -596,9 +667,15 @@ def get_price_list_prices(
     with_: WithArg | None = None,
     filters: Filters | None = None,
     version: Version = "v2",
-) -> RequestSpec:
+) -> RequestSpec[ListResponse[Price]]:
     """``GET price-lists/prices``, filters on id/product_id/list_id (spec §10.9)."""
-    return _get("price-lists/prices", _paging(page, limit), _withs(with_), _filters(filters))
+    return _get(
+        _parsing.PRICES,
+        "price-lists/prices",
+        _paging(page, limit),
+        _withs(with_),
+        _filters(filters),
+    )
 
 
 # --------------------------------------------------------------------------- orders
@@ -616,17 +693,18 @@ def get_orders(
     date_from: date | datetime | str | None = None,
     date_to: date | datetime | str | None = None,
     version: Version = "v2",
-) -> RequestSpec:
+) -> RequestSpec[ListResponse[Order]]:
     """``GET orders`` with status, ``with[N]``, ``filters[N]``, sort and dates (spec §11.2)."""
     extra: list[tuple[str, str]] = []
     if status is not None:
         value = status.value if isinstance(status, Enum) else status
         if value not in ORDER_LIST_STATUSES:
-            raise ValueError(
-                f"status must be one of {', '.join(ORDER_LIST_STATUSES)}, got {status!r}"
+            raise _bad(
+                "status", f"status must be one of {', '.join(ORDER_LIST_STATUSES)}, got {status!r}"
             )
         extra.append(("status", str(value)))
     return _get(
+        _parsing.ORDERS,
         "orders",
         _paging(page, limit),
         extra,
@@ -643,7 +721,7 @@ def get_order_by_id(
     with_receipt: bool = False,
     with_: WithArg | None = None,
     version: Version = "v2",
-) -> RequestSpec:
+) -> RequestSpec[ItemResponse[Order]]:
     """``GET orders/{id}``; ``with_receipt`` sends ``with[0]=receipt:id,service_notification_id,
     status`` so ``data.receipt`` is returned (spec §11.3). The old client's ``with_`` tokens
     (``receipt:id``, ``service_notification_id``, ``status``) mean the same one value."""
@@ -652,8 +730,10 @@ def get_order_by_id(
         if values and all(v in _LEGACY_ORDER_WITH or v == ORDER_RECEIPT_WITH for v in values):
             with_receipt = True
         else:
-            raise ValueError(f"with_ must be {ORDER_RECEIPT_WITH!r}; use with_receipt=True")
-    return _get(f"orders/{_path_id(id)}", _withs(ORDER_RECEIPT_WITH) if with_receipt else [])
+            raise _bad("with_", f"with_ must be {ORDER_RECEIPT_WITH!r}; use with_receipt=True")
+    return _get(
+        _parsing.ORDER, f"orders/{_path_id(id)}", _withs(ORDER_RECEIPT_WITH) if with_receipt else []
+    )
 
 
 def create_order(
@@ -677,7 +757,7 @@ def create_order(
     meta: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
     version: Version = "v2",
-) -> RequestSpec:
+) -> RequestSpec[ItemResponse[Order]]:
     """``POST orders``: the v2 flat body or the v1 nested ``{customer_id, payload, meta}``,
     sent exactly as given — nothing is null-padded (spec §11.4; existing client §7.5).
 
@@ -700,42 +780,54 @@ def create_order(
     )
     if payload is not None:
         if flat:
-            raise ValueError(
-                f"payload (v1 form) cannot be mixed with v2 fields: {', '.join(sorted(flat))}"
+            raise _bad(
+                "payload",
+                f"payload (v1 form) cannot be mixed with v2 fields: {', '.join(sorted(flat))}",
             )
         if _positive(customer_id, "customer_id") is None:
-            raise ValueError("customer_id is required with payload (v1 form)")
+            raise _bad("customer_id", "customer_id is required with payload (v1 form)")
         body: dict[str, Any] = {"customer_id": customer_id, "payload": _as_dict(payload, "payload")}
         if meta is not None:
             body["meta"] = _as_dict(meta, "meta")
     else:
         if customer_id is not None or meta is not None:
-            raise ValueError("customer_id and meta belong to the v1 form: pass payload too")
+            raise _bad(
+                "customer_id", "customer_id and meta belong to the v1 form: pass payload too"
+            )
         for key in ("sale_type_id", "venue_id", "customer", "products"):
             if key not in flat:
-                raise ValueError(f"{key} is required (v2 form; or pass customer_id + payload)")
+                raise _bad(key, f"{key} is required (v2 form; or pass customer_id + payload)")
         _positive(sale_type_id, "sale_type_id")
         _positive(venue_id, "venue_id")
         if isinstance(products, str | Mapping) or not products:
-            raise ValueError("products must be a non-empty list")
+            raise _bad("products", "products must be a non-empty list")
         if order_number is not None and len(order_number) > 20:
-            raise ValueError("order_number must be at most 20 characters")
+            raise _bad("order_number", "order_number must be at most 20 characters")
         body = dict(flat)
         body["customer"] = _as_dict(customer, "customer")
         body["products"] = [_as_dict(p, f"products[{i}]") for i, p in enumerate(products)]
     if extra:
         body.update(extra)
-    return RequestSpec("POST", "orders", json=body, creates=True)
+    if payload is not None:
+        _parsing.check_body(NestedOrder, body, "create_order")
+    else:
+        _parsing.check_body(FlatOrder, body, "create_order")
+    return RequestSpec("POST", "orders", json=body, creates=True, response=_parsing.ORDER)
 
 
-def update_order(*, id: int, status: str = "IGNORE", version: Version = "v2") -> RequestSpec:
+def update_order(
+    *, id: int, status: str = "IGNORE", version: Version = "v2"
+) -> RequestSpec[ItemResponse[Order]]:
     """``PUT orders/{id}`` with only ``{"status": "IGNORE"}`` — the one allowed value (§11.5)."""
     value = status.value if isinstance(status, Enum) else status
     if value != "IGNORE":
-        raise ValueError(
-            f"status must be 'IGNORE' (the only status an integration sets), got {status!r}"
+        raise _bad(
+            "status",
+            f"status must be 'IGNORE' (the only status an integration sets), got {status!r}",
         )
-    return RequestSpec("PUT", f"orders/{_path_id(id)}", json={"status": "IGNORE"})
+    return RequestSpec(
+        "PUT", f"orders/{_path_id(id)}", json={"status": "IGNORE"}, response=_parsing.ORDER
+    )
 
 
 # --------------------------------------------------------------------------- receipts
@@ -752,10 +844,11 @@ def get_receipts(
     filters: Filters | None = None,
     with_: WithArg | None = None,
     version: Version = "v2",
-) -> RequestSpec:
+) -> RequestSpec[ListResponse[Receipt]]:
     """``GET receipts``: ``sort[0]/sort[1]``, ``date[0]/date[1]``, ``with[N]``, ``filters[N]``
     (spec §12.2) — the old client's argument names, the documented keys."""
     return _get(
+        _parsing.RECEIPTS,
         "receipts",
         _paging(page, limit),
         _sort(sort_by, sort_order),
@@ -767,9 +860,9 @@ def get_receipts(
 
 def get_receipt_by_id(
     *, id: int, with_: WithArg | None = None, version: Version = "v2"
-) -> RequestSpec:
+) -> RequestSpec[ItemResponse[Receipt]]:
     """``GET receipts/{id}`` with optional ``with[N]`` relations (spec §12.3)."""
-    return _get(f"receipts/{_path_id(id)}", _withs(with_))
+    return _get(_parsing.RECEIPT, f"receipts/{_path_id(id)}", _withs(with_))
 
 
 def create_receipt(
@@ -806,11 +899,11 @@ def create_receipt(
     meta: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
     version: Version = "v1",
-) -> RequestSpec:
+) -> RequestSpec[ItemResponse[Receipt]]:
     """``POST receipts`` (v1 only) — a closed receipt; money kept exact (spec §12.5)."""
     _v1_only("create_receipt", version)
     if not isinstance(cid, str) or not cid.strip():
-        raise ValueError("cid is required (a non-empty string)")
+        raise _bad("cid", "cid is required (a non-empty string)")
     money = {
         key: _money(value, key)
         for key, value in {
@@ -856,7 +949,8 @@ def create_receipt(
     body.update(money)
     if extra:
         body.update(extra)
-    return RequestSpec("POST", "receipts", json=body, creates=True)
+    _parsing.check_body(ReceiptCreate, body, "create_receipt", ReceiptCreate.problems)
+    return RequestSpec("POST", "receipts", json=body, creates=True, response=_parsing.RECEIPT)
 
 
 def update_receipt(
@@ -877,7 +971,7 @@ def update_receipt(
     meta_customer: Mapping[str, Any] | None = None,
     meta: Mapping[str, Any] | None = None,
     version: Version = "v1",
-) -> RequestSpec:
+) -> RequestSpec[ItemResponse[Receipt]]:
     """``PUT receipts/{id}`` (v1 only), body ``{id, cid, …given fields}`` (spec §12.7).
 
     ``meta_customer`` (the old client's name) is sent as ``meta.customer`` — where the docs
@@ -885,20 +979,23 @@ def update_receipt(
     """
     _v1_only("update_receipt", version)
     if not isinstance(cid, str) or not cid.strip():
-        raise ValueError("cid is required (a non-empty string)")
+        raise _bad("cid", "cid is required (a non-empty string)")
     if description is not None and len(description) > 500:
-        raise ValueError("description must be at most 500 characters")
+        raise _bad("description", "description must be at most 500 characters")
     if discount_type is not None and discount_type not in (0, 1, 2):
-        raise ValueError(
-            f"discount_type must be 0, 1 (percent) or 2 (amount), got {discount_type!r}"
+        raise _bad(
+            "discount_type",
+            f"discount_type must be 0, 1 (percent) or 2 (amount), got {discount_type!r}",
         )
     if discount_type == 2 and discount_value is None:
-        raise ValueError("discount_value is required when discount_type is 2")
+        raise _bad("discount_value", "discount_value is required when discount_type is 2")
     meta_body = _as_dict(meta, "meta") if meta is not None else {}
     if meta_customer is not None:
         meta_body["customer"] = _as_dict(meta_customer, "meta_customer")
     if customer_id is not None and "customer" not in meta_body:
-        raise ValueError("meta_customer is required when customer_id is given (spec §12.7)")
+        raise _bad(
+            "meta_customer", "meta_customer is required when customer_id is given (spec §12.7)"
+        )
     body: dict[str, Any] = {"id": _receipt_id(id), "cid": cid}
     body.update(
         _given(
@@ -922,7 +1019,8 @@ def update_receipt(
             meta=meta_body or None,
         )
     )
-    return RequestSpec("PUT", f"receipts/{body['id']}", json=body)
+    _parsing.check_body(ReceiptUpdate, body, "update_receipt", ReceiptUpdate.problems)
+    return RequestSpec("PUT", f"receipts/{body['id']}", json=body, response=_parsing.RECEIPT)
 
 
 def update_closed_receipt(
@@ -933,10 +1031,10 @@ def update_closed_receipt(
     fiscal_id: str | None = None,
     lock: bool | None = None,
     version: Version = "v2",
-) -> RequestSpec:
+) -> RequestSpec[ItemResponse[Receipt]]:
     """``PATCH receipts/{id}`` with any of the four fields — never ``id`` (spec §12.6)."""
     if lock is not None and not isinstance(lock, bool):
-        raise ValueError(f"lock must be true or false, got {lock!r}")
+        raise _bad("lock", f"lock must be true or false, got {lock!r}")
     body = _given(
         order_status=_order_status(order_status) if order_status is not None else None,
         order_number=order_number,
@@ -944,8 +1042,9 @@ def update_closed_receipt(
         lock=lock,
     )
     if not body:
-        raise ValueError("give at least one of order_status, order_number, fiscal_id, lock")
-    return RequestSpec("PATCH", f"receipts/{_path_id(id)}", json=body)
+        raise _bad("body", "give at least one of order_status, order_number, fiscal_id, lock")
+    _parsing.check_body(PatchBody, body, "update_closed_receipt")
+    return RequestSpec("PATCH", f"receipts/{_path_id(id)}", json=body, response=_parsing.RECEIPT)
 
 
 def close_receipt(
@@ -955,7 +1054,7 @@ def close_receipt(
     closed_at: datetime | str | None = None,
     cid: str | None = None,
     version: Version = "v2",
-) -> RequestSpec:
+) -> RequestSpec[ItemResponse[ClosedReceipt]]:
     """Close an open receipt: v2 ``POST receipts/{id}/close`` with ``payment_methods``
     (+ ``closed_at``) only (spec §12.8); v1 ``PUT receipts/{id}`` with ``id, cid,
     payment_methods, closed_at``, all required there (spec §12.7)."""
@@ -963,26 +1062,30 @@ def close_receipt(
     methods = _payment_methods(payment_methods)
     when = _timestamp(closed_at, "closed_at") if closed_at is not None else None
     if version == "v2":
+        body = _given(payment_methods=methods, closed_at=when)
+        _parsing.check_body(CloseBody, body, "close_receipt")
         return RequestSpec(
-            "POST",
-            f"receipts/{receipt_id}/close",
-            json=_given(payment_methods=methods, closed_at=when),
+            "POST", f"receipts/{receipt_id}/close", json=body, response=_parsing.CLOSED_RECEIPT
         )
     if not isinstance(cid, str) or not cid.strip():
-        raise ValueError("cid is required to close a receipt on v1")
+        raise _bad("cid", "cid is required to close a receipt on v1")
     if when is None or when == "":
-        raise ValueError("closed_at is required to close a receipt on v1")
+        raise _bad("closed_at", "closed_at is required to close a receipt on v1")
     body = {"id": receipt_id, "cid": cid, "payment_methods": methods, "closed_at": when}
-    return RequestSpec("PUT", f"receipts/{receipt_id}", json=body)
+    _parsing.check_body(ReceiptUpdate, body, "close_receipt", ReceiptUpdate.problems)
+    # v1 closes with PUT, which answers the full receipt; ClosedReceipt keeps every key.
+    return RequestSpec("PUT", f"receipts/{receipt_id}", json=body, response=_parsing.CLOSED_RECEIPT)
 
 
-def delete_receipt(*, id: int, version: Version = "v1") -> RequestSpec:
+def delete_receipt(*, id: int, version: Version = "v1") -> RequestSpec[MessageResponse]:
     """``DELETE receipts/{id}`` (v1 only), no body (spec §12.9)."""
     _v1_only("delete_receipt", version)
-    return RequestSpec("DELETE", f"receipts/{_path_id(id)}")
+    return RequestSpec("DELETE", f"receipts/{_path_id(id)}", response=_parsing.MESSAGE)
 
 
-def get_receipt_stock_operations(*, id: int, version: Version = "v2") -> RequestSpec:
+def get_receipt_stock_operations(
+    *, id: int, version: Version = "v2"
+) -> RequestSpec[ListResponse[StockOperation]]:
     """``GET receipts/{id}/stock-operations`` (v2 only, spec §12.10)."""
     _v2_only("get_receipt_stock_operations", version)
-    return _get(f"receipts/{_path_id(id)}/stock-operations")
+    return _get(_parsing.STOCK_OPERATIONS, f"receipts/{_path_id(id)}/stock-operations")

@@ -3,6 +3,8 @@
 The tree::
 
     CloposError
+    ├── RequestValidationError      a request was refused before sending (also a ValueError)
+    ├── ResponseValidationError     a success answer did not fit its model
     ├── APIConnectionError          the request never got an answer
     │   └── APITimeoutError         ... because it timed out
     └── APIStatusError              the server answered with an error
@@ -22,9 +24,12 @@ first ``type`` of the v1 error list), ``message``, ``request_id``, the raw ``bod
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
+
+from clopos.models import FieldProblem
 
 __all__ = [
     "APIConnectionError",
@@ -38,6 +43,8 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RequestValidationError",
+    "ResponseValidationError",
     "UnprocessableEntityError",
     "error_from_response",
 ]
@@ -52,6 +59,47 @@ class CloposError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+def _listing(problems: Sequence[FieldProblem]) -> str:
+    return "; ".join(f"{p.field}: {p.message}" for p in problems)
+
+
+class RequestValidationError(CloposError, ValueError):
+    """A request was refused before anything was sent; ``errors`` names each bad field.
+
+    Also a ``ValueError``, so code that caught the SDK's argument errors keeps working.
+    """
+
+    def __init__(self, message: str, *, errors: Sequence[FieldProblem] = ()) -> None:
+        super().__init__(message)
+        self.errors: tuple[FieldProblem, ...] = tuple(errors)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The dotted paths of the bad fields, e.g. ``("products.0.count",)``."""
+        return tuple(problem.field for problem in self.errors)
+
+    @classmethod
+    def for_field(cls, field: str, message: str) -> RequestValidationError:
+        """One bad field; ``message`` is the whole sentence (it names the field)."""
+        return cls(message, errors=[FieldProblem(field, message)])
+
+    @classmethod
+    def for_body(cls, what: str, problems: Sequence[FieldProblem]) -> RequestValidationError:
+        """Every problem of a body: "create_order: products.0.count: …; customer: …"."""
+        return cls(f"{what}: {_listing(problems)}", errors=problems)
+
+
+class ResponseValidationError(CloposError):
+    """A success answer did not fit the model of its method (a field of the wrong type, or
+    a required one missing). ``body`` is the decoded answer, so nothing is lost;
+    ``errors`` names the fields."""
+
+    def __init__(self, message: str, *, body: Any, errors: Sequence[FieldProblem] = ()) -> None:
+        super().__init__(message)
+        self.body = body
+        self.errors: tuple[FieldProblem, ...] = tuple(errors)
 
 
 class APIConnectionError(CloposError):

@@ -1,8 +1,9 @@
 """Auto-paging over the Open API's list endpoints (issue 5 item 7).
 
-The page-stepping rules live once, here, as pure code over response envelopes
-(``PageCursor``, ``remaining_pages``); ``iterate_pages`` / ``aiterate_pages`` and
-``fetch_pages_concurrently`` are the thin sync and async loops around them.
+The page-stepping rules live once, here, as pure code over typed list answers
+(``ListResponse[T]``: ``PageCursor``, ``remaining_pages``); ``iterate_pages`` /
+``aiterate_pages`` and ``fetch_pages_concurrently`` are the thin sync and async loops around
+them, yielding the typed items (``Venue``, ``Receipt`` …).
 
 Stopping rule: a list envelope carries ``total`` (spec §6), or a ``pagination.total``
 block on some deployments. When it is known, paging stops as soon as the items up to
@@ -15,10 +16,11 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any
+from typing import TypeVar
 
-Envelope = dict[str, Any]
-Item = dict[str, Any]
+from clopos.models import ListResponse
+
+T = TypeVar("T")
 
 #: The list methods that take ``page``/``limit`` and so can be auto-paged.
 PAGED_METHODS: tuple[str, ...] = (
@@ -38,25 +40,14 @@ PAGED_METHODS: tuple[str, ...] = (
 )
 
 
-def page_items(envelope: Envelope) -> list[Item]:
-    """The items of one list page (``data``); anything that is not a list counts as none."""
-    data = envelope.get("data")
-    return list(data) if isinstance(data, list) else []
+def page_items(envelope: ListResponse[T]) -> list[T]:
+    """The items of one list page (``data``), as a new list."""
+    return list(envelope.data)
 
 
-def envelope_total(envelope: Envelope) -> int | None:
-    """``total``, else ``pagination.total``, as an int; ``None`` when the page has neither."""
-    total = envelope.get("total")
-    if total is None:
-        block = envelope.get("pagination")
-        if isinstance(block, dict):
-            total = block.get("total")
-    if isinstance(total, bool) or total is None:
-        return None
-    try:
-        return int(total)
-    except (TypeError, ValueError):
-        return None
+def envelope_total(envelope: ListResponse[T]) -> int | None:
+    """``total``, else ``pagination.total``; ``None`` when the page has neither."""
+    return envelope.total_count
 
 
 class PageCursor:
@@ -75,7 +66,7 @@ class PageCursor:
         self.page_size = limit
         self.done = False
 
-    def advance(self, envelope: Envelope) -> list[Item]:
+    def advance(self, envelope: ListResponse[T]) -> list[T]:
         """Take the envelope of page ``self.page``: return its items, step or stop."""
         items = page_items(envelope)
         if self.page_size is None and items:
@@ -95,7 +86,7 @@ class PageCursor:
         return items
 
 
-def remaining_pages(first: Envelope, limit: int | None) -> range | None:
+def remaining_pages(first: ListResponse[T], limit: int | None) -> range | None:
     """Pages 2…N still to read after page 1, from its ``total``; ``None`` if it has none."""
     total = envelope_total(first)
     items = page_items(first)
@@ -108,8 +99,8 @@ def remaining_pages(first: Envelope, limit: int | None) -> range | None:
 
 
 def iterate_pages(
-    fetch: Callable[[int], Envelope], *, page: int | None, limit: int | None
-) -> Iterator[Item]:
+    fetch: Callable[[int], ListResponse[T]], *, page: int | None, limit: int | None
+) -> Iterator[T]:
     """Yield every item, calling ``fetch(page_number)`` once per page, lazily."""
     cursor = PageCursor(page=page, limit=limit)
     while not cursor.done:
@@ -117,8 +108,8 @@ def iterate_pages(
 
 
 async def aiterate_pages(
-    fetch: Callable[[int], Awaitable[Envelope]], *, page: int | None, limit: int | None
-) -> AsyncIterator[Item]:
+    fetch: Callable[[int], Awaitable[ListResponse[T]]], *, page: int | None, limit: int | None
+) -> AsyncIterator[T]:
     """The async twin of ``iterate_pages``."""
     cursor = PageCursor(page=page, limit=limit)
     while not cursor.done:
@@ -127,8 +118,8 @@ async def aiterate_pages(
 
 
 async def fetch_pages_concurrently(
-    fetch: Callable[[int], Awaitable[Envelope]], *, limit: int | None, concurrency: int
-) -> list[Item]:
+    fetch: Callable[[int], Awaitable[ListResponse[T]]], *, limit: int | None, concurrency: int
+) -> list[T]:
     """Read page 1 for ``total``, then the other pages at most ``concurrency`` at a time.
 
     Items come back in page order. Without a ``total`` the pages are read one by one.
@@ -146,7 +137,7 @@ async def fetch_pages_concurrently(
         return items
     gate = asyncio.Semaphore(concurrency)
 
-    async def one(number: int) -> list[Item]:
+    async def one(number: int) -> list[T]:
         async with gate:
             return page_items(await fetch(number))
 

@@ -18,24 +18,29 @@ a numeric string (integrify 0.0.1 sends every Decimal as a string) and is stored
 from __future__ import annotations
 
 import base64
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Any, TypeVar
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-)
+from pydantic import BaseModel, ValidationError
 
+from clopos.models.receipts import CLOSED as CLOSED
+from clopos.models.receipts import CLOSED_AT_TOO_EARLY, PATCH_FIELDS, CustomerMeta
+from clopos.models.receipts import OPEN as OPEN
+from clopos.models.receipts import CloseBody as CloseBody
+from clopos.models.receipts import MoneyIn as MoneyIn
+from clopos.models.receipts import PatchBody as PatchBody
+from clopos.models.receipts import PaymentIn as PaymentIn
+from clopos.models.receipts import Quantity as Quantity
+from clopos.models.receipts import ReceiptCreate as ReceiptCreate
+from clopos.models.receipts import ReceiptUpdate as ReceiptUpdate
+from clopos.models.receipts import RowId as RowId
+from clopos.models.receipts import parse_closed_at as parse_closed_at
+from clopos.models.receipts import parse_wire_time as parse_wire_time
 from clopos.server.domain.catalog_wire import present_station
 from clopos.server.domain.products import present_unit
-from clopos.server.domain.query import MAX_ID
 from clopos.server.domain.timestamps import day, plain, unix_millis
 from clopos.server.domain.totals import Line, LineTotals, ModifierLine, money
 from clopos.server.errors import ValidationFailed, field_path
@@ -51,29 +56,13 @@ from clopos.server.store.models import (
 
 # --- vocabulary ---------------------------------------------------------------------------
 
-OPEN = 1
-CLOSED = 2
-# spec §12.1: the fulfilment workflow written by integrations (PATCH and PUT).
-ORDER_STATUSES = (
-    "NEW",
-    "SCHEDULED",
-    "IN_PROGRESS",
-    "READY",
-    "PICKED_UP",
-    "COMPLETED",
-    "CANCELLED",
-)
-OrderStatus = Literal[
-    "NEW", "SCHEDULED", "IN_PROGRESS", "READY", "PICKED_UP", "COMPLETED", "CANCELLED"
-]
-PATCH_FIELDS = ("order_status", "order_number", "fiscal_id", "lock")
+# OPEN, CLOSED, ORDER_STATUSES, PATCH_FIELDS, CLOSED_AT_TOO_EARLY: clopos.models.receipts.
 # Sent by the old client (``id``) and the PHP SDK (``id``, ``cid``) beside the fields.
 PATCH_TOLERATED = ("id", "cid")
 
 # Messages the docs show (spec §5.3, §12.6, §12.8) or this server chose (docs/decisions.md).
 PATCH_INVALID = "Invalid field values provided"
 PATCH_DONE = "Əməliyyat uğurla həyata keçirildi"
-CLOSED_AT_TOO_EARLY = "closed_at must be greater than created_at"
 ALREADY_CLOSED = "Receipt is already closed"
 LOCKED = "Receipt is locked"
 CLOSED_NO_PUT = (
@@ -85,12 +74,6 @@ CLOSED_NO_PUT = (
 STOCKED_TYPES = ("GOODS", "MODIFICATION")
 # Stock cost amounts are kept to 4 places: finer than money, as ingredient costs need.
 COST_PLACES = Decimal("0.0001")
-CLOSED_AT_FORMAT = "%Y-%m-%d %H:%M:%S"
-_CLOSED_AT = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$", re.ASCII)
-# Unix milliseconds accepted for imported timestamps: 2000-01-01 … 2100-01-01.
-_MIN_MILLIS = 946_684_800_000
-_MAX_MILLIS = 4_102_444_800_000
-_MAX_MONEY = Decimal("1e13")
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -137,122 +120,9 @@ def _error_text(error: Mapping[str, Any]) -> str:
     return text.removeprefix("Value error, ")
 
 
-# --- field types --------------------------------------------------------------------------
-
-
-def _money_input(value: Any) -> Any:
-    """Numbers or numeric strings (integrify sends Decimals as strings); never booleans."""
-    if isinstance(value, bool):
-        raise ValueError("must be a number")
-    if isinstance(value, float):  # only if a caller bypassed the Decimal JSON parser
-        return Decimal(repr(value))
-    if isinstance(value, str):
-        return value.strip()
-    return value
-
-
-def _no_nul(value: Any) -> Any:
-    if isinstance(value, str) and "\x00" in value:
-        # PostgreSQL text cannot hold NUL; refuse it here, naming the field.
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
-MoneyIn = Annotated[
-    Decimal,
-    BeforeValidator(_money_input),
-    Field(ge=0, lt=_MAX_MONEY, allow_inf_nan=False),
-]
-Quantity = Annotated[
-    Decimal, BeforeValidator(_money_input), Field(gt=0, lt=_MAX_MONEY, allow_inf_nan=False)
-]
-Percent = Annotated[
-    Decimal, BeforeValidator(_money_input), Field(ge=0, le=100, allow_inf_nan=False)
-]
-RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
-Text = Annotated[str, BeforeValidator(_no_nul)]
-
-
-def parse_closed_at(value: Any) -> datetime | None:
-    """``closed_at`` of close/PUT: ``YYYY-MM-DD HH:mm:ss`` (spec §4.4 regex); ``""`` = absent.
-
-    The old client sends ``""`` when the caller gives no ``closed_at``.
-    """
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str) and _CLOSED_AT.fullmatch(value.strip()):
-        try:
-            return datetime.strptime(value.strip(), CLOSED_AT_FORMAT)
-        except ValueError:
-            raise ValueError(f"{value!r} is not a real date and time") from None
-    raise ValueError("must be a date and time in the format YYYY-MM-DD HH:mm:ss")
-
-
-def parse_wire_time(value: Any) -> datetime | None:
-    """An imported ``created_at``/``closed_at`` (spec §12.5): ``YYYY-MM-DD HH:mm:ss`` or
-    Unix milliseconds (integrify 0.0.1 sends ints). ``""`` and ``null`` mean absent."""
-    if value is None or value == "" or isinstance(value, datetime):
-        return value or None
-    if isinstance(value, bool):
-        raise ValueError("must be 'YYYY-MM-DD HH:mm:ss' or Unix milliseconds")
-    millis: int | None = None
-    if isinstance(value, int):
-        millis = value
-    elif isinstance(value, Decimal) and value == value.to_integral_value():
-        millis = int(value)
-    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        millis = int(value.strip())
-    if millis is not None:
-        if not _MIN_MILLIS <= millis <= _MAX_MILLIS:
-            raise ValueError(
-                "Unix milliseconds must fall between 2000-01-01 and 2100-01-01 "
-                "(seconds are not accepted)"
-            )
-        return datetime.fromtimestamp(millis / 1000, UTC).replace(tzinfo=None)
-    try:
-        return parse_closed_at(value)
-    except ValueError:
-        raise ValueError("must be 'YYYY-MM-DD HH:mm:ss' or Unix milliseconds") from None
-
-
-ClosedAt = Annotated[datetime | None, BeforeValidator(parse_closed_at)]
-WireTime = Annotated[datetime | None, BeforeValidator(parse_wire_time)]
-
-
 # --- bodies -------------------------------------------------------------------------------
-
-
-class PaymentIn(BaseModel):
-    """One ``payment_methods[]`` item ``{id, name, amount}``.
-
-    ``name`` may be left out: the payment method's own name is used (the docs mark it
-    required; omitting it hurts nobody, docs/decisions.md).
-    """
-
-    model_config = ConfigDict(extra="ignore")
-
-    id: RowId
-    name: Annotated[Text | None, Field(max_length=255)] = None
-    amount: MoneyIn
-
-
-class PatchBody(BaseModel):
-    """``PATCH /receipts/{id}`` (spec §12.6): any subset of the four fields."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: Any = None
-    cid: Any = None
-    order_status: OrderStatus | None = None
-    order_number: Annotated[Text | None, Field(max_length=64)] = None
-    fiscal_id: Annotated[Text | None, Field(max_length=128)] = None
-    lock: bool = False
-
-    def changes(self) -> dict[str, Any]:
-        """The fields the caller sent (``null`` clears a text field)."""
-        return {name: getattr(self, name) for name in PATCH_FIELDS if name in self.model_fields_set}
+# The body models are shared with the SDK (clopos.models.receipts), which checks a body
+# before sending it; the routes validate with them through parse_body.
 
 
 def parse_patch(raw: Any) -> PatchBody:
@@ -275,187 +145,19 @@ def parse_patch(raw: Any) -> PatchBody:
     return parse_body(PatchBody, raw, summary=PATCH_INVALID)
 
 
-class CloseBody(BaseModel):
-    """``POST /v2/receipts/{id}/close`` (spec §12.8). ``id``/``cid`` in the body (old
-    client, PHP SDK) are ignored."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    payment_methods: Annotated[list[PaymentIn], Field(min_length=1)]
-    closed_at: ClosedAt = None
-
-
-class CustomerMeta(BaseModel):
-    """``meta.customer`` of PUT (spec §12.7): a copy of the customer, not fetched for you."""
-
-    model_config = ConfigDict(extra="allow")
-
-    name: Annotated[Text, Field(min_length=1, max_length=255)]
-
-
-class LineIn(BaseModel):
-    """One ``receipt_products[]`` item of an imported receipt (spec §12.5)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    cid: Annotated[Text | None, Field(min_length=1, max_length=64)] = None
-    product_id: RowId
-    count: Quantity = Decimal(1)
-    portion_size: Quantity = Decimal(1)
-    is_gift: bool = False
-    price: MoneyIn | None = None
-    subtotal: MoneyIn | None = None
-    total: MoneyIn | None = None
-    cost: MoneyIn | None = None
-    discount_type: Literal[0, 1, 2] | None = None
-    discount_rate: MoneyIn | None = None
-    discount_value: MoneyIn | None = None
-    total_discount: MoneyIn | None = None
-    receipt_discount: MoneyIn | None = None
-    product_hash: Annotated[Text | None, Field(max_length=255)] = None
-    seller_id: RowId | None = None
-    meta: dict[str, Any] | None = None
-
-
-class ReceiptCreate(BaseModel):
-    """``POST /receipts`` (v1, spec §12.5): import a sale made elsewhere.
-
-    Stored CLOSED when it carries ``closed_at`` or ``status: 2``; stored OPEN when it says
-    ``status: 1`` (or nothing) without ``closed_at`` (docs/decisions.md). Money fields
-    left out are computed from ``receipt_products`` by the totals engine; those sent are
-    stored exactly as sent.
-    """
-
-    model_config = ConfigDict(extra="ignore")
-
-    cid: Annotated[Text, Field(min_length=1, max_length=64)]
-    payment_methods: list[PaymentIn] | None = None
-    user_id: RowId | None = None
-    terminal_id: RowId | None = None
-    courier_id: RowId | None = None
-    sale_type_id: RowId | None = None
-    customer_id: RowId | None = None
-    status: Literal[1, 2] | None = None
-    guests: Annotated[int, Field(ge=0, le=10_000)] | None = None
-    printed: bool | None = None
-    discount_type: Literal[0, 1, 2] | None = None
-    customer_discount_type: Annotated[int, Field(ge=0, le=10)] | None = None
-    by_cash: MoneyIn | None = None
-    by_card: MoneyIn | None = None
-    discount_rate: MoneyIn | None = None
-    discount_value: MoneyIn | None = None
-    delivery_fee: MoneyIn | None = None
-    gift_total: MoneyIn | None = None
-    original_subtotal: MoneyIn | None = None
-    remaining: MoneyIn | None = None
-    rps_discount: MoneyIn | None = None
-    service_charge: MoneyIn | None = None
-    service_charge_value: MoneyIn | None = None
-    subtotal: MoneyIn | None = None
-    total: MoneyIn | None = None
-    total_tax: MoneyIn | None = None
-    i_tax: MoneyIn | None = None
-    e_tax: MoneyIn | None = None
-    created_at: WireTime = None
-    closed_at: WireTime = None
-    address: Annotated[Text | None, Field(max_length=500)] = None
-    description: Annotated[Text | None, Field(max_length=500)] = None
-    order_status: OrderStatus | None = None
-    order_number: Annotated[Text | None, Field(max_length=64)] = None
-    fiscal_id: Annotated[Text | None, Field(max_length=128)] = None
-    meta: dict[str, Any] | None = None
-    receipt_products: list[LineIn] | None = None
-
-    @property
-    def is_closed(self) -> bool:
-        """Whether the import is a closed sale (``closed_at`` given or ``status`` 2)."""
-        return self.closed_at is not None or self.status == CLOSED
-
-
-class ReceiptUpdate(BaseModel):
-    """``PUT /receipts/{id}`` (v1, spec §12.7). ``null`` leaves a field unchanged.
-
-    ``closed_at`` non-empty with ``payment_methods`` closes the receipt; ``""`` keeps it
-    open. ``meta.customer`` may also come wrapped as ``meta_customer.meta.customer``
-    (integrify 0.0.1's serializer).
-    """
-
-    model_config = ConfigDict(extra="ignore")
-
-    id: RowId
-    cid: Annotated[Text, Field(min_length=1, max_length=64)]
-    delivery_fee: MoneyIn | None = None
-    description: Annotated[Text | None, Field(max_length=500)] = None
-    order_number: Annotated[Text | None, Field(max_length=64)] = None
-    order_status: OrderStatus | None = None
-    guests: Annotated[int, Field(ge=0, le=10_000)] | None = None
-    discount_rate: Percent | None = None
-    discount_type: Literal[0, 1, 2] | None = None
-    discount_value: MoneyIn | None = None
-    customer_id: RowId | None = None
-    meta: dict[str, Any] | None = None
-    meta_customer: dict[str, Any] | None = None
-    payment_methods: list[PaymentIn] | None = None
-    closed_at: ClosedAt = None
-    status: Literal[1, 2] | None = None
-
-    def customer_meta(self) -> dict[str, Any] | None:
-        """``meta.customer``, or the old client's ``meta_customer.meta.customer``."""
-        for holder in (self.meta, (self.meta_customer or {}).get("meta"), self.meta_customer):
-            if isinstance(holder, dict) and isinstance(holder.get("customer"), dict):
-                customer: dict[str, Any] = holder["customer"]
-                return customer
-        return None
-
-
 def parse_create(raw: Any) -> ReceiptCreate:
     """Validate a v1 create body, then its cross-field rules (each naming its field)."""
     body = parse_body(ReceiptCreate, raw)
-    if body.status == OPEN and body.closed_at is not None:
-        raise invalid(
-            "status", "status 1 (open) cannot carry a closed_at; send status 2 or omit it"
-        )
-    if body.is_closed and not body.payment_methods:
-        raise invalid(
-            "payment_methods",
-            "payment_methods (at least one) are required for a closed receipt "
-            "(closed_at or status 2)",
-        )
-    if not body.is_closed and body.payment_methods:
-        raise invalid(
-            "payment_methods",
-            "payment_methods are only accepted on a closed receipt (send closed_at or status 2)",
-        )
-    if body.created_at is not None and body.closed_at is not None:
-        ensure_closed_after(body.created_at, body.closed_at)
+    for problem in body.problems():
+        raise invalid(problem.field, problem.message)
     return body
 
 
 def parse_update(raw: Any) -> ReceiptUpdate:
     """Validate a v1 PUT body, then its cross-field rules (each naming its field)."""
     body = parse_body(ReceiptUpdate, raw)
-    if body.discount_type == 2 and body.discount_value is None:
-        raise invalid(
-            "discount_value", "discount_value is required when discount_type is 2 (amount)"
-        )
-    if body.discount_type == 1 and body.discount_value is not None and body.discount_value > 100:
-        raise invalid(
-            "discount_value", "discount_value is a percentage (0–100) when discount_type is 1"
-        )
-    if body.closed_at is not None and not body.payment_methods:
-        raise invalid(
-            "payment_methods", "payment_methods (at least one) are required to close a receipt"
-        )
-    if body.payment_methods and body.closed_at is None:
-        raise invalid(
-            "closed_at",
-            "closed_at is required with payment_methods (PUT closes the receipt); "
-            'send closed_at "" and no payment_methods to keep it open',
-        )
-    if body.closed_at is not None and body.status == OPEN:
-        raise invalid("status", "Do not send status 1 when closing; the receipt becomes status 2")
-    if body.customer_id is not None and body.customer_meta() is not None:
-        customer_snapshot(body.customer_meta() or {})
+    for problem in body.problems():
+        raise invalid(problem.field, problem.message)
     return body
 
 
