@@ -34,6 +34,13 @@ from clopos.server.errors import (
     ReceiptNotFound,
     ResourceNotFound,
 )
+from clopos.server.events import types as events
+from clopos.server.events.resources import (
+    order_event,
+    receipt_event,
+    stop_list_lifted,
+    stop_list_set,
+)
 from clopos.server.store.models import (
     Brand,
     Order,
@@ -167,6 +174,8 @@ async def accept_order(
     order = await _order(session, brand_id, order_id)
     await _move(session, order, source="PENDING", target="RECEIVED")
     receipt = await receipts_repo.open_receipt_for_order(session, order, user_id=user_id)
+    await order_event(session, events.ORDER_ACCEPTED, order)
+    await receipt_event(session, events.RECEIPT_CREATED, receipt)
     await session.commit()
     return order, receipt
 
@@ -181,6 +190,7 @@ async def ignore_order(session: AsyncSession, brand_id: int, order_id: int) -> O
     order = await _order(session, brand_id, order_id)
     if order.status != PUT_STATUS:
         await _move(session, order, source="PENDING", target=PUT_STATUS)
+        await order_event(session, events.ORDER_IGNORED, order)
         await session.commit()
     return order
 
@@ -189,6 +199,7 @@ async def deliver_order(session: AsyncSession, brand_id: int, order_id: int) -> 
     """RECEIVED → DELIVERED (the docs do not say who sets it; the till does); committed."""
     order = await _order(session, brand_id, order_id)
     await _move(session, order, source="RECEIVED", target="DELIVERED")
+    await order_event(session, events.ORDER_DELIVERED, order)
     await session.commit()
     return order
 
@@ -204,6 +215,7 @@ async def add_receipt_lines(
     if not lines:
         raise invalid("lines", "At least one line is required")
     await receipts_repo.add_lines(session, receipt, lines)
+    await receipt_event(session, events.RECEIPT_UPDATED, receipt)
     await session.commit()
     return receipt
 
@@ -262,6 +274,7 @@ async def close_receipt(
         earliest = receipt.created_at.replace(microsecond=0) + timedelta(seconds=1)
         closed_at = max(utcnow(), earliest)
     await receipts_repo.close_receipt(session, receipt, payments, closed_at)
+    await receipt_event(session, events.RECEIPT_CLOSED, receipt)
     await session.commit()
     return receipt
 
@@ -317,6 +330,8 @@ async def stop_product(
         entry.limit = limit
         entry.updated_at = utcnow()
         try:
+            # Recording flushes the entry, so a racing insert can fail here too.
+            await stop_list_set(session, entry)
             await session.commit()
             return entry
         except IntegrityError:
@@ -337,5 +352,8 @@ async def unstop_product(
             StopListEntry.product_id == product_id,
         )
     )
+    lifted = bool(getattr(removed, "rowcount", 0))
+    if lifted:
+        await stop_list_lifted(session, brand_id=brand_id, venue_id=venue_id, product_id=product_id)
     await session.commit()
-    return bool(getattr(removed, "rowcount", 0))
+    return lifted

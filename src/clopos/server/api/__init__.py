@@ -25,6 +25,7 @@ def shared_routers() -> list[APIRouter]:
         users,
         venues,
     )
+    from clopos.server.events import api as events
 
     return [
         venues.router,
@@ -39,6 +40,8 @@ def shared_routers() -> list[APIRouter]:
         sales.router,
         orders.router,
         receipts.router,
+        # GET /events and /webhooks (docs/events.md)
+        events.router,
     ]
 
 

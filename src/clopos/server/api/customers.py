@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Numeric, cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clopos.models.customers import CustomerCreate
 from clopos.server.api.customer_groups import present_group
 from clopos.server.api.deps import Caller, CallerDep, SessionDep
 from clopos.server.api.params import list_params, query_param
@@ -20,6 +19,8 @@ from clopos.server.domain.envelope import pagination_block
 from clopos.server.domain.query import MAX_ID, LimitRule, ListQuery, Sort, parse_list_query, path_id
 from clopos.server.domain.timestamps import day, iso_micro, plain
 from clopos.server.errors import Conflict, InvalidParameter, ResourceNotFound, ValidationFailed
+from clopos.server.events.outbox import record_event
+from clopos.server.events.types import CUSTOMER_CREATED
 from clopos.server.idempotency import header_parameter as idempotency_header
 from clopos.server.idempotency import idempotent
 from clopos.server.responses import respond
@@ -43,9 +44,6 @@ _SORT_COLUMNS = {
     "created_at": Customer.created_at,
     "updated_at": Customer.updated_at,
 }
-# Ids are 32-bit integers in the store; a larger number cannot name a row (404, not a 500).
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 # --- presenters ---------------------------------------------------------------------------
@@ -275,53 +273,6 @@ async def get_customer(
     return respond(request, data)
 
 
-class CustomerCreate(BaseModel):
-    """Body of ``POST /customers`` (spec §9.6). Unknown keys are ignored."""
-
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
-
-    name: Annotated[str, Field(min_length=1, max_length=255)]
-    email: Annotated[str | None, Field(max_length=255)] = None
-    phone: Annotated[str | None, Field(max_length=64)] = None
-    code: Annotated[str | None, Field(max_length=64)] = None
-    cid: Annotated[str | None, Field(max_length=64)] = None
-    description: Annotated[str | None, Field(max_length=5000)] = None
-    group_id: Annotated[int | None, Field(ge=1, le=MAX_ID)] = None
-    gender: Literal[1, 2] | None = None
-    date_of_birth: date | None = None
-
-    @field_validator("name", "email", "phone", "code", "cid", "description")
-    @classmethod
-    def _no_nul(cls, value: str | None) -> str | None:
-        # PostgreSQL text cannot hold NUL; refuse it here, naming the field.
-        if value is not None and "\x00" in value:
-            raise ValueError("must not contain NUL characters")
-        return value
-
-    @field_validator("email", "phone", "code", "cid", "description")
-    @classmethod
-    def _blank_is_absent(cls, value: str | None) -> str | None:
-        # "" would otherwise be stored and then collide as a duplicate phone/code.
-        return value or None
-
-    @field_validator("email")
-    @classmethod
-    def _email_shape(cls, value: str | None) -> str | None:
-        if value is not None and not _EMAIL.fullmatch(value):
-            raise ValueError("must be an email address such as name@example.com")
-        return value
-
-    @field_validator("date_of_birth", mode="before")
-    @classmethod
-    def _day_only(cls, value: Any) -> Any:
-        # Only YYYY-MM-DD (spec §9.6); pydantic alone would also take timestamps.
-        if value is None or value == "":
-            return None
-        if not isinstance(value, str) or not _DAY.fullmatch(value.strip()):
-            raise ValueError("must be a date in YYYY-MM-DD format")
-        return value.strip()
-
-
 @router.post(
     "/customers",
     summary="Create a customer",
@@ -339,6 +290,13 @@ async def create_customer(
         if guard.replay is not None:
             return guard.replay
         customer = await _create(body, caller, session)
+        await record_event(
+            session,
+            brand_id=caller.brand_id,
+            venue_id=customer.venue_id,
+            type=CUSTOMER_CREATED,
+            resource=present_customer(customer),
+        )
         # spec §9.6: 200 (not 201) with the full customer and a message.
         response = await guard.complete(
             respond(request, present_customer(customer), message="Customer created")

@@ -40,6 +40,8 @@ from clopos.server.domain.query import (
     path_id,
 )
 from clopos.server.errors import InvalidParameter, ResourceNotFound
+from clopos.server.events.resources import order_event, receipt_event
+from clopos.server.events.types import ORDER_ACCEPTED, ORDER_CREATED, ORDER_IGNORED, RECEIPT_CREATED
 from clopos.server.idempotency import header_parameter as idempotency_header
 from clopos.server.idempotency import idempotent
 from clopos.server.responses import respond
@@ -295,10 +297,15 @@ async def create_order(request: Request, caller: CallerDep, session: SessionDep)
         order = await repo.create_order(
             session, brand_id=caller.brand_id, draft=draft, built=built, status=status
         )
+        receipt = None
         if draft.auto_order_accept:
-            await open_receipt_for_order(session, order)
+            receipt = await open_receipt_for_order(session, order)
             # Flush now so the stored updated_at is the one the response shows.
             await session.flush()
+        await order_event(session, ORDER_CREATED, order)
+        if receipt is not None:
+            await order_event(session, ORDER_ACCEPTED, order)
+            await receipt_event(session, RECEIPT_CREATED, receipt)
         # spec §11.4: v1 answers 201 Created, v2 200; the body is the full order either way.
         response = await guard.complete(
             respond(
@@ -340,6 +347,8 @@ async def update_order(
         changed = await repo.change_status(session, order, source="PENDING", target=target)
         if not changed:
             ignore_order(order)  # the till moved it meanwhile: 400, or already IGNORE
+        else:
+            await order_event(session, ORDER_IGNORED, order)
         await session.commit()
     # The full order with payload: the existing client requires it (its notes, §8.5).
     return respond(request, present_order(order))

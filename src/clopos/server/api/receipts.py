@@ -42,6 +42,8 @@ from clopos.server.domain.query import (
 )
 from clopos.server.domain.timestamps import utcnow
 from clopos.server.errors import Conflict, InvalidParameter, ReceiptNotFound
+from clopos.server.events import types as events
+from clopos.server.events.resources import receipt_event, receipt_resource
 from clopos.server.idempotency import header_parameter, idempotent
 from clopos.server.responses import ClopoJSONResponse, elapsed_ms, respond
 from clopos.server.store.models import Receipt, ReceiptProduct
@@ -337,7 +339,10 @@ async def patch_receipt(
         raise rules.invalid(
             "cid", "cid in the body must be this receipt's cid", summary=rules.PATCH_INVALID
         )
-    repo.apply_patch(receipt, body.changes())
+    changes = body.changes()
+    repo.apply_patch(receipt, changes)
+    if changes:
+        await receipt_event(session, events.RECEIPT_UPDATED, receipt)
     await session.commit()
     data = await _present_one(session, caller, receipt)
     return respond(request, data, message=rules.PATCH_DONE)
@@ -364,6 +369,7 @@ async def close_receipt(
     receipt = await _receipt_or_404(session, caller, receipt_id)
     payments = [p.model_dump() for p in body.payment_methods]
     await repo.close_receipt(session, receipt, payments, body.closed_at)
+    await receipt_event(session, events.RECEIPT_CLOSED, receipt)
     await session.commit()
     return respond(request, rules.present_close_result(receipt), message="Receipt closed")
 
@@ -413,6 +419,10 @@ async def create_receipt(request: Request, caller: CallerDep, session: SessionDe
             raise Conflict(
                 "A receipt with this cid already exists", details={"field": "cid"}
             ) from None
+        await receipt_event(session, events.RECEIPT_CREATED, receipt)
+        if receipt.status == rules.CLOSED:
+            # An imported sale that is already paid: "closed" listeners hear of it too.
+            await receipt_event(session, events.RECEIPT_CLOSED, receipt)
         data = await _present_one(session, caller, receipt)
         response = await guard.complete(
             respond(request, data, message="Receipt created", status_code=201)
@@ -446,6 +456,9 @@ async def update_receipt(
             "a new receipt, which PUT does not create",
         )
     closed = await repo.update_receipt(session, receipt, body)
+    await receipt_event(
+        session, events.RECEIPT_CLOSED if closed else events.RECEIPT_UPDATED, receipt
+    )
     await session.commit()
     data = await _present_one(session, caller, receipt)
     return respond(request, data, message="Receipt closed" if closed else "Receipt updated")
@@ -458,8 +471,10 @@ async def delete_receipt(
     """spec §12.9: remove the receipt for good (it answers 404 afterwards) and roll its
     stock operations back. The body (the old client sends ``{}``) is ignored."""
     receipt = await _receipt_or_404(session, caller, receipt_id)
+    before = await receipt_resource(session, receipt)  # the event shows what was deleted
     if not await repo.delete_receipt(session, receipt):
         raise ReceiptNotFound()
+    await receipt_event(session, events.RECEIPT_DELETED, receipt, resource=before)
     await session.commit()
     body = success_envelope(
         None,

@@ -1,0 +1,501 @@
+"""The webhook worker: claims due deliveries, POSTs signed events, retries with backoff.
+
+Guarantees (docs/events.md):
+
+* **At least once.** A delivery row is written with its event (same transaction); it stays
+  ``pending`` until an endpoint answers 2xx or its retry window (24 h by default) is over.
+  A worker that dies mid-request leaves a lease that expires; the delivery is then retried.
+* **Never twice at the same time.** A worker *claims* rows by setting a lease (``lease_until``,
+  ``lease_token``) in one ``UPDATE`` whose ``WHERE`` re-checks that the row is still due and
+  unleased. On PostgreSQL the candidates are first selected ``FOR UPDATE SKIP LOCKED``, so
+  workers skip each other's rows instead of queueing on them; on SQLite the database's single
+  writer lock makes the ``UPDATE`` atomic. The lease outlasts the request timeout, and a
+  result is recorded only by the lease's holder.
+* **In order per endpoint.** Only an endpoint's *head* — its pending delivery with the
+  lowest event id — can be claimed; event N+1 waits until N is delivered or given up.
+  Different endpoints are served concurrently. A worker that has settled an endpoint's
+  head leases its next event in the same transaction and carries on with it (up to
+  ``CHAIN_LIMIT`` in a row), so a backlog costs one commit per event.
+
+Retries: the n-th consecutive failure waits ``first × 2^(n-1)`` seconds, at most ``max``
+(10 s, 20 s, 40 s … 1 h by default); the last attempt is made when the window closes, and a
+failure then marks the delivery ``failed``. A 2xx answer is success; anything else — 3xx
+(redirects are not followed), 4xx, 5xx, a timeout, a refused connection — is a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+from sqlalchemy import ColumnElement, exists, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
+
+from clopos import __version__
+from clopos._json import dumps
+from clopos.server.domain.timestamps import utcnow
+from clopos.server.events import signing
+from clopos.server.events.outbox import EventRecord
+from clopos.server.events.secrets import SecretBox, SecretUnreadable, load_secret_box
+from clopos.server.events.tables import (
+    DELIVERED,
+    FAILED,
+    PENDING,
+    Event,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from clopos.server.store.models import Brand
+from clopos.settings import Settings
+
+log = logging.getLogger("clopos.webhooks")
+
+RESPONSE_EXCERPT_BYTES = 1024
+LEASE_MARGIN_SECONDS = 30.0
+STOP_GRACE_SECONDS = 5.0
+# Events sent to one endpoint in a row before the worker looks at the others again.
+CHAIN_LIMIT = 100
+USER_AGENT = f"clopos-webhooks/{__version__}"
+
+
+# --- the retry schedule (pure) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff inside a retry window."""
+
+    first_seconds: float = 10.0
+    max_seconds: float = 3600.0
+    window_seconds: float = 86400.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RetryPolicy:
+        """The schedule configured by ``CLOPOS_WEBHOOK_RETRY_*``."""
+        return cls(
+            first_seconds=settings.webhook_retry_first_seconds,
+            max_seconds=settings.webhook_retry_max_seconds,
+            window_seconds=settings.webhook_retry_window_seconds,
+        )
+
+    def delay(self, failures: int) -> float:
+        """Seconds to wait after the ``failures``-th consecutive failure (1-based)."""
+        exponent = max(0, min(failures - 1, 64))
+        return float(min(self.first_seconds * 2.0**exponent, self.max_seconds))
+
+    def next_attempt(
+        self, *, started_at: datetime, failures: int, now: datetime
+    ) -> datetime | None:
+        """When to try again after a failure at ``now``; ``None`` once the window that began
+        at ``started_at`` is over (give up). The last try falls on the window's end."""
+        deadline = started_at + timedelta(seconds=self.window_seconds)
+        if now >= deadline:
+            return None
+        return min(now + timedelta(seconds=self.delay(failures)), deadline)
+
+
+# --- claiming -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A delivery this worker holds the lease of, with what it needs to send it."""
+
+    delivery_id: int
+    lease_token: str
+    number: int
+    window_attempts: int
+    retry_started_at: datetime
+    endpoint_id: int
+    url: str
+    sealed_secret: str
+    event: EventRecord
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one HTTP attempt came to."""
+
+    started_at: datetime
+    duration_ms: int
+    status_code: int | None
+    error: str | None
+    response_excerpt: str | None
+
+    @property
+    def succeeded(self) -> bool:
+        """2xx: the endpoint took the event."""
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def due_conditions(now: datetime) -> list[ColumnElement[bool]]:
+    """A delivery that may be sent now: pending, due, unleased, its endpoint enabled, and
+    the head of its endpoint's queue (no pending delivery of an earlier event)."""
+    earlier = aliased(WebhookDelivery)
+    return [
+        WebhookDelivery.status == PENDING,
+        WebhookDelivery.next_attempt_at <= now,
+        or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now),
+        WebhookDelivery.endpoint_id.in_(
+            select(WebhookEndpoint.id).where(WebhookEndpoint.enabled.is_(True))
+        ),
+        ~exists().where(
+            earlier.endpoint_id == WebhookDelivery.endpoint_id,
+            earlier.status == PENDING,
+            earlier.event_id < WebhookDelivery.event_id,
+        ),
+    ]
+
+
+async def _due_ids(
+    session: AsyncSession, now: datetime, *, batch: int, endpoint_id: int | None = None
+) -> list[int]:
+    """Ids of up to ``batch`` due deliveries; on PostgreSQL locked ``FOR UPDATE SKIP
+    LOCKED``, so that workers claiming at the same moment take different rows."""
+    candidates = (
+        select(WebhookDelivery.id)
+        .where(*due_conditions(now))
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        .limit(batch)
+    )
+    if endpoint_id is not None:
+        candidates = candidates.where(WebhookDelivery.endpoint_id == endpoint_id)
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True, of=WebhookDelivery)
+    return list(await session.scalars(candidates))
+
+
+async def _lease(
+    session: AsyncSession, ids: Sequence[int], now: datetime, lease_seconds: float
+) -> list[Claim]:
+    """Lease those of ``ids`` that are still due (the ``WHERE`` re-checks), in the
+    session's transaction; the caller commits."""
+    token = uuid.uuid4().hex
+    await session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id.in_(ids), *due_conditions(now))
+        .values(lease_until=now + timedelta(seconds=lease_seconds), lease_token=token)
+        .execution_options(synchronize_session=False)
+    )
+    rows = await session.execute(
+        select(
+            WebhookDelivery,
+            WebhookEndpoint.url,
+            WebhookEndpoint.secret_encrypted,
+            Event,
+            Brand.slug,
+        )
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .join(Event, Event.id == WebhookDelivery.event_id)
+        .join(Brand, Brand.id == Event.brand_id)
+        .where(WebhookDelivery.lease_token == token)
+        .order_by(WebhookDelivery.id)
+    )
+    return [
+        Claim(
+            delivery_id=delivery.id,
+            lease_token=token,
+            number=delivery.attempts + 1,
+            window_attempts=delivery.window_attempts,
+            retry_started_at=delivery.retry_started_at,
+            endpoint_id=delivery.endpoint_id,
+            url=url,
+            sealed_secret=sealed,
+            event=EventRecord(
+                id=event.id,
+                brand_id=event.brand_id,
+                brand=slug,
+                venue_id=event.venue_id,
+                type=event.type,
+                occurred_at=event.occurred_at,
+                data=event.data,
+            ),
+        )
+        for delivery, url, sealed, event, slug in rows.all()
+    ]
+
+
+async def claim_due(
+    session: AsyncSession, *, batch: int, lease_seconds: float, now: datetime | None = None
+) -> list[Claim]:
+    """Lease up to ``batch`` due deliveries (at most one per endpoint) and commit."""
+    now = now or utcnow()
+    ids = await _due_ids(session, now, batch=batch)
+    if not ids:
+        await session.rollback()
+        return []
+    if session.get_bind().dialect.name != "postgresql":
+        # End the read so the UPDATE opens a write transaction of its own: on SQLite a
+        # read transaction cannot become a write one once another connection has written.
+        await session.commit()
+    claims = await _lease(session, ids, now, lease_seconds)
+    await session.commit()
+    return claims
+
+
+# --- the worker ---------------------------------------------------------------------------
+
+
+def worker_name() -> str:
+    """``host:pid:random``: which worker made an attempt (shown in the delivery log)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class WebhookWorker:
+    """Delivers pending webhooks until told to stop. Safe to run in several processes."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        *,
+        name: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.policy = RetryPolicy.from_settings(settings)
+        self.name = name or worker_name()
+        self.timeout = settings.webhook_timeout_seconds
+        self.lease_seconds = self.timeout + LEASE_MARGIN_SECONDS
+        self._box: SecretBox | None = None
+        self._stop: asyncio.Event | None = None
+        self._http = httpx.AsyncClient(
+            timeout=self.timeout,
+            follow_redirects=False,
+            transport=transport,
+            headers={"User-Agent": USER_AGENT},
+        )
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections."""
+        await self._http.aclose()
+
+    async def _secret_box(self) -> SecretBox:
+        if self._box is None:
+            async with self.sessions() as session:
+                self._box = await load_secret_box(session, self.settings)
+        return self._box
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until ``stop`` is set; an idle worker looks for work every poll interval."""
+        log.info("webhook worker %s started", self.name)
+        self._stop = stop
+        while not stop.is_set():
+            try:
+                handled = await self.run_once()
+            except Exception:
+                log.exception("webhook worker %s: a round failed; retrying", self.name)
+                handled = 0
+            if handled == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=self.settings.webhook_poll_seconds)
+        log.info("webhook worker %s stopped", self.name)
+
+    async def run_once(self) -> int:
+        """Claim one batch and deliver it (endpoints in parallel); the number of attempts."""
+        async with self.sessions() as session:
+            claims = await claim_due(
+                session, batch=self.settings.webhook_batch_size, lease_seconds=self.lease_seconds
+            )
+        if not claims:
+            return 0  # an idle round reads one index and writes nothing
+        box = await self._secret_box()
+        sent = 0
+        results = await asyncio.gather(
+            *(self._deliver(claim, box) for claim in claims), return_exceptions=True
+        )
+        for claim, result in zip(claims, results, strict=True):
+            if isinstance(result, BaseException):
+                log.error(
+                    "webhook delivery to endpoint %s failed to run: %r (its lease will expire)",
+                    claim.endpoint_id,
+                    result,
+                )
+                sent += 1
+            else:
+                sent += result
+        return sent
+
+    async def _deliver(self, claim: Claim, box: SecretBox) -> int:
+        """Send ``claim``, then the endpoint's next events while they are due: each result
+        is saved in the same transaction that leases the next one (one commit per event)."""
+        sent = 0
+        current: Claim | None = claim
+        while current is not None:
+            outcome = await self._send(current, box)
+            sent += 1
+            keep_going = sent < CHAIN_LIMIT and not (self._stop is not None and self._stop.is_set())
+            current = await self._record(current, outcome, lease_next=keep_going)
+        return sent
+
+    async def _send(self, claim: Claim, box: SecretBox) -> Outcome:
+        started_at = utcnow()
+        clock = time.perf_counter()
+        try:
+            secret = box.open(claim.sealed_secret)
+        except SecretUnreadable as exc:
+            return Outcome(started_at, 0, None, str(exc)[:500], None)
+        body = dumps(claim.event.wire())
+        timestamp = int(time.time())
+        headers = {
+            "Content-Type": "application/json",
+            signing.TIMESTAMP_HEADER: str(timestamp),
+            signing.SIGNATURE_HEADER: signing.signature_header(secret, timestamp, body),
+            signing.EVENT_ID_HEADER: str(claim.event.id),
+            signing.EVENT_TYPE_HEADER: claim.event.type,
+            signing.DELIVERY_ID_HEADER: str(claim.delivery_id),
+            signing.ATTEMPT_HEADER: str(claim.number),
+        }
+        status: int | None = None
+        excerpt: str | None = None
+        error: str | None = None
+        try:
+            async with asyncio.timeout(self.timeout):
+                async with self._http.stream(
+                    "POST", claim.url, content=body, headers=headers
+                ) as response:
+                    status = response.status_code
+                    excerpt = await _excerpt(response)
+        except TimeoutError:
+            error = f"no answer within {self.timeout:g} s"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        duration_ms = int((time.perf_counter() - clock) * 1000)
+        if error is None and status is not None and not 200 <= status < 300:
+            error = f"HTTP {status}"
+        return Outcome(started_at, duration_ms, status, error[:500] if error else None, excerpt)
+
+    async def _record(self, claim: Claim, outcome: Outcome, *, lease_next: bool) -> Claim | None:
+        """Save the attempt and the delivery's new state; when the endpoint's queue moved on
+        (delivered or given up) and ``lease_next``, lease its next due event in the same
+        transaction and return it."""
+        now = utcnow()
+        values: dict[str, object] = {
+            "attempts": WebhookDelivery.attempts + 1,
+            "window_attempts": WebhookDelivery.window_attempts + 1,
+            "last_attempt_at": outcome.started_at,
+            "last_status_code": outcome.status_code,
+            "last_error": outcome.error,
+            "lease_until": None,
+            "lease_token": None,
+            "updated_at": now,
+        }
+        moved_on = True
+        if outcome.succeeded:
+            values.update(status=DELIVERED, delivered_at=now)
+        else:
+            retry_at = self.policy.next_attempt(
+                started_at=claim.retry_started_at, failures=claim.window_attempts + 1, now=now
+            )
+            if retry_at is None:
+                values["status"] = FAILED
+            else:
+                values["next_attempt_at"] = retry_at
+                moved_on = False
+        async with self.sessions() as session:
+            changed = await session.execute(
+                update(WebhookDelivery)
+                .where(
+                    WebhookDelivery.id == claim.delivery_id,
+                    WebhookDelivery.lease_token == claim.lease_token,
+                )
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            held = getattr(changed, "rowcount", 0) == 1
+            if not held:
+                # The lease ran out (or the endpoint was deleted) while we were sending.
+                log.warning(
+                    "webhook delivery %s: lease lost before the result was saved",
+                    claim.delivery_id,
+                )
+            session.add(
+                WebhookAttempt(
+                    delivery_id=claim.delivery_id,
+                    number=claim.number,
+                    started_at=outcome.started_at,
+                    duration_ms=outcome.duration_ms,
+                    status_code=outcome.status_code,
+                    error=outcome.error,
+                    response_body=outcome.response_excerpt,
+                    worker=self.name[:128],
+                )
+            )
+            following: list[Claim] = []
+            if held and moved_on and lease_next:
+                # This transaction has written already, so on SQLite it holds the writer
+                # lock; on PostgreSQL it sees its own update: the next event is the head.
+                ids = await _due_ids(session, now, batch=1, endpoint_id=claim.endpoint_id)
+                if ids:
+                    following = await _lease(session, ids, now, self.lease_seconds)
+            try:
+                await session.commit()
+            except IntegrityError:  # the delivery was deleted with its endpoint meanwhile
+                await session.rollback()
+                return None
+        return following[0] if following else None
+
+
+async def _excerpt(response: httpx.Response) -> str:
+    """The first KB of the answer, for the delivery log (never the whole of a large body)."""
+    collected = b""
+    async for chunk in response.aiter_bytes():
+        collected += chunk
+        if len(collected) >= RESPONSE_EXCERPT_BYTES:
+            break
+    return collected[:RESPONSE_EXCERPT_BYTES].decode("utf-8", errors="replace")
+
+
+# --- in-process worker (clopos serve) -----------------------------------------------------
+
+
+class BackgroundWorker:
+    """A worker running as a task of the server's event loop."""
+
+    def __init__(self, worker: WebhookWorker) -> None:
+        self.worker = worker
+        self._stop = asyncio.Event()
+        self._task = asyncio.create_task(worker.run(self._stop), name="clopos-webhook-worker")
+
+    async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Let the deliveries in flight finish (up to ``grace`` seconds), then cancel."""
+        self._stop.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=grace)
+        except TimeoutError:
+            # Cancelled mid-request: the lease expires and the delivery is retried later.
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        finally:
+            await self.worker.aclose()
+
+
+def start_background_worker(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings
+) -> BackgroundWorker | None:
+    """Start delivering inside this process, unless ``CLOPOS_WEBHOOK_WORKER=false``."""
+    if not settings.webhook_worker:
+        return None
+    return BackgroundWorker(WebhookWorker(sessions, settings))
+
+
+async def pending_count(session: AsyncSession, endpoint_ids: Sequence[int] | None = None) -> int:
+    """How many deliveries are still pending (all, or of some endpoints)."""
+    statement = select(func.count()).where(WebhookDelivery.status == PENDING)
+    if endpoint_ids is not None:
+        statement = statement.where(WebhookDelivery.endpoint_id.in_(endpoint_ids))
+    return int(await session.scalar(statement) or 0)
