@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 
-.PHONY: run test lint format install dev bench clean
+.PHONY: run test lint format install dev bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,22 @@ lint: .make-dev
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy --strict src
 
+# Debian's chromium for the browser tests (tests/e2e/test_till_dashboard.py): installed with
+# apt-get when /usr/bin/chromium is missing and we are root. Never fatal: without it those tests
+# skip and the summary says why.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian chromium for the browser tests (apt-get)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+	      || echo "WARNING: apt-get could not install chromium: the browser tests will SKIP"; \
+	  else \
+	    echo "WARNING: /usr/bin/chromium is missing and we are not root: the browser tests will SKIP"; \
+	  fi; \
+	fi
+
 # Two pytest workers: the API tests mostly wait on the databases, so this halves the run.
-test: lint
+test: lint chromium
 	$(BIN)/pytest -n 2
 
 format: .make-dev

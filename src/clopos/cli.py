@@ -189,7 +189,10 @@ def demo_seed() -> None:
 def _seed(settings: Settings) -> DemoSummary:
     from clopos.server.demo import seed_demo
 
-    return _with_session(settings, lambda s: seed_demo(s, hash_n=settings.secret_hash_n))
+    return _with_session(
+        settings,
+        lambda s: seed_demo(s, hash_n=settings.secret_hash_n, secret_key=settings.secret_key),
+    )
 
 
 def _print_demo(summary: DemoSummary) -> None:
@@ -202,6 +205,9 @@ def _print_demo(summary: DemoSummary) -> None:
     table.add_row("client_id", summary.client_id)
     table.add_row("client_secret", summary.client_secret)
     table.add_row("venues", ", ".join(str(v) for v in summary.venue_ids))
+    table.add_row("unified_api_key", summary.unified_api_key)
+    table.add_row("unified_app_id", summary.unified_app_id)
+    table.add_row("unified_consumer_id", summary.unified_consumer_id)
     _print_table(table)
 
 
@@ -225,8 +231,9 @@ def serve(
     if workers > 1 and reload:
         raise fail("--reload and --workers cannot be combined")
     _upgrade(settings)
-    if seed_demo:
-        _print_demo(_seed(settings))
+    summary = _seed(settings) if seed_demo else None
+    if summary is not None:
+        _print_demo(summary)
     base = f"http://{host}:{port}"
     out.print(
         f"serving on [bold]{base}[/]  (database {_safe_url(settings.database_url)})",
@@ -236,6 +243,10 @@ def serve(
         f"  v2 API  {base}/open-api/v2/   v1 API  {base}/open-api/   docs  {base}/docs",
         highlight=False,
     )
+    if summary is not None:
+        from clopos.unified.cli import print_demo_curl
+
+        print_demo_curl(out, base, summary)
     import uvicorn
 
     uvicorn.run(

@@ -20,6 +20,7 @@ from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clopos import __version__
+from clopos.server import dashboard as till_dashboard
 from clopos.server.api import auth, sandbox, shared_routers, v1_only_routers, v2_only_routers
 from clopos.server.errors import (
     ApiError,
@@ -29,10 +30,13 @@ from clopos.server.errors import (
     field_path,
     render,
 )
+from clopos.server.events.delivery import start_background_worker
 from clopos.server.middleware import ApiMiddleware, BodyTooLarge, api_version_of
 from clopos.server.responses import ClopoJSONResponse
 from clopos.server.state import AppState
 from clopos.settings import Settings
+from clopos.unified.api import mount as mount_unified_api
+from clopos.unified.state import install as install_unified
 
 log = logging.getLogger("clopos.server")
 
@@ -54,9 +58,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await state.load_jwt_key()
+        # Webhook deliveries, unless CLOPOS_WEBHOOK_WORKER=false (then: `clopos worker`).
+        webhooks = start_background_worker(state.sessions, state.settings)
         try:
             yield
         finally:
+            if webhooks is not None:
+                await webhooks.stop()
             await state.close()
 
     app = FastAPI(
@@ -77,6 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.clopos = state
     app.add_middleware(ApiMiddleware, limiter=state.limiter, max_body_bytes=settings.max_body_bytes)
     _install_error_handlers(app)
+    # /pos/admin, the secret key and the upstream pool; before any other /pos routes.
+    install_unified(app, settings, state.sessions)
 
     app.include_router(auth.router, prefix="/open-api")
     for router in shared_routers():
@@ -87,6 +97,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in v1_only_routers():
         app.include_router(router, prefix="/open-api", tags=["v1"])
     app.include_router(sandbox.router, prefix="/sandbox", tags=["sandbox (till)"])
+    app.include_router(till_dashboard.router, prefix="/till")
+    # The unified POS API (/pos/*), with Apideck error envelopes on /pos only.
+    mount_unified_api(app)
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict[str, str]:

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,6 +52,10 @@ DEMO_BRAND = "openapitest"
 DEMO_INTEGRATOR = "demo-integrator"
 DEMO_CLIENT_ID = "demo-client"
 DEMO_CLIENT_SECRET = "demo-secret"  # noqa: S105 - published demo credentials
+# The unified layer's demo (docs/unified.md): app, API key and consumer on this same server.
+DEMO_UNIFIED_APP_ID = "demo-app"
+DEMO_UNIFIED_API_KEY = "demo-unified-key"
+DEMO_UNIFIED_CONSUMER_ID = "demo-consumer"
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,9 @@ class DemoSummary:
     client_secret: str
     venue_ids: list[int]
     created: bool
+    unified_app_id: str = DEMO_UNIFIED_APP_ID
+    unified_api_key: str = DEMO_UNIFIED_API_KEY
+    unified_consumer_id: str = DEMO_UNIFIED_CONSUMER_ID
 
 
 def D(text: str) -> Decimal:
@@ -112,8 +120,12 @@ async def _existing_brand(session: AsyncSession) -> Brand | None:
     return await tenancy.brand_by_slug(session, DEMO_BRAND)
 
 
-async def seed_demo(session: AsyncSession, *, hash_n: int = 2**14) -> DemoSummary:
-    """Create the demo brand, integrator, client and catalog unless they exist."""
+async def seed_demo(
+    session: AsyncSession, *, hash_n: int = 2**14, secret_key: SecretStr | str | None = None
+) -> DemoSummary:
+    """Create the demo brand, integrator, client and catalog unless they exist, and the
+    unified demo consumer (its secret encrypted with ``secret_key``, i.e.
+    ``CLOPOS_SECRET_KEY``, else the key stored in the database)."""
     created = False
     brand = await _existing_brand(session)
     if brand is None:
@@ -133,9 +145,31 @@ async def seed_demo(session: AsyncSession, *, hash_n: int = 2**14) -> DemoSummar
             )
         ).all()
     )
+    await _seed_unified_demo(session, venue_ids[0] if venue_ids else None, secret_key)
     return DemoSummary(
         DEMO_BRAND, DEMO_INTEGRATOR, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, venue_ids, created
     )
+
+
+async def _seed_unified_demo(
+    session: AsyncSession, venue_id: int | None, secret_key: SecretStr | str | None
+) -> None:
+    """App ``demo-app`` (key ``demo-unified-key``) and consumer ``demo-consumer``, connected
+    to the demo brand on this same server (base URL ``"self"``), API v2, the main venue."""
+    from clopos.unified import connections
+
+    spec = connections.check_consumer(
+        app_id=DEMO_UNIFIED_APP_ID,
+        consumer_id=DEMO_UNIFIED_CONSUMER_ID,
+        client_id=DEMO_CLIENT_ID,
+        client_secret=DEMO_CLIENT_SECRET,
+        brand=DEMO_BRAND,
+        integrator_id=DEMO_INTEGRATOR,
+        venue_id=venue_id,
+        api_version="v2",
+    )
+    cipher = await connections.load_cipher(session, secret_key)
+    await connections.ensure_demo_connection(session, cipher, spec, api_key=DEMO_UNIFIED_API_KEY)
 
 
 async def seed_brand_catalog(session: AsyncSession, brand: Brand) -> None:
