@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import httpx
@@ -56,8 +56,12 @@ def server_env(database_url: str) -> dict[str, str]:
 class ServerProcess:
     """One ``clopos serve --seed-demo`` process; ``start`` may be called again after ``stop``."""
 
-    def __init__(self, database_url: str, log_dir: Path) -> None:
+    def __init__(
+        self, database_url: str, log_dir: Path, extra_env: Mapping[str, str] | None = None
+    ) -> None:
         self.database_url = database_url
+        # Settings for this server on top of ``server_env`` (e.g. CLOPOS_ADMIN_TOKEN).
+        self.extra_env = dict(extra_env or {})
         self.port = free_port()
         self.log_dir = log_dir
         self.starts = 0
@@ -84,7 +88,7 @@ class ServerProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                env=server_env(self.database_url),
+                env={**server_env(self.database_url), **self.extra_env},
             )
         self._wait_healthy()
 

@@ -36,7 +36,6 @@ from clopos.client import (
 )
 from clopos.client.compat import attributes
 from clopos.server.demo import DEMO_BRAND, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_INTEGRATOR
-from e2e import conftest as e2e_conftest
 from e2e.conftest import ServerProcess
 
 pytestmark = pytest.mark.e2e
@@ -65,22 +64,9 @@ MODES_AND_VERSIONS = [(m, v) for m in ("sync", "async") for v in ("v1", "v2")]
 # ----------------------------------------------------------------------------- servers
 
 
-class ConfiguredServer(ServerProcess):
+def start_server(root: Path, **settings: str) -> ServerProcess:
     """``clopos serve`` with extra ``CLOPOS_*`` settings (``server_env`` drops inherited ones)."""
-
-    def __init__(self, database_url: str, log_dir: Path, extra_env: dict[str, str]) -> None:
-        super().__init__(database_url, log_dir)
-        self.extra_env = extra_env
-
-    def start(self) -> None:
-        plain = e2e_conftest.server_env
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(e2e_conftest, "server_env", lambda url: {**plain(url), **self.extra_env})
-            super().start()
-
-
-def start_server(root: Path, **settings: str) -> ConfiguredServer:
-    server = ConfiguredServer(f"sqlite+aiosqlite:///{root / 'clopos.db'}", root, settings)
+    server = ServerProcess(f"sqlite+aiosqlite:///{root / 'clopos.db'}", root, settings)
     server.start()
     return server
 

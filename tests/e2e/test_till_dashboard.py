@@ -172,15 +172,9 @@ def till_server(
         pg_name = f"clopos_till_{uuid.uuid4().hex[:12]}"
         _off_the_loop(asyncio.run, _pg_exec(f'CREATE DATABASE "{pg_name}"'))
         url = _pg_url(pg_name)
-    plain_env = e2e.server_env
-    server = ServerProcess(url, tmp)
+    server = ServerProcess(url, tmp, {"CLOPOS_ADMIN_TOKEN": ADMIN_TOKEN})
     try:
-        with pytest.MonkeyPatch.context() as patch:
-            # The shared fixture drops every inherited CLOPOS_* variable; add the token.
-            patch.setattr(
-                e2e, "server_env", lambda u: {**plain_env(u), "CLOPOS_ADMIN_TOKEN": ADMIN_TOKEN}
-            )
-            server.start()
+        server.start()
         till = Till(server, request.param)
         auth = httpx.post(f"{server.base_url}/open-api/v2/auth", json=DEMO_AUTH, timeout=15)
         assert auth.status_code == 200, auth.text

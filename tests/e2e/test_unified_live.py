@@ -54,13 +54,10 @@ TIMEOUT = 30.0
 class Upstream(ServerProcess):
     """``clopos serve --seed-demo`` with the till (and the admin routes) switched on."""
 
-    def start(self) -> None:
-        plain = e2e_conftest.server_env
+    def __init__(self, database_url: str, log_dir: Path) -> None:
         # One unified call makes several Clopos calls; these tests make hundreds a minute.
         extra = {"CLOPOS_ADMIN_TOKEN": TILL_TOKEN, "CLOPOS_RATE_LIMIT_TENANT_PER_MINUTE": "100000"}
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(e2e_conftest, "server_env", lambda url: {**plain(url), **extra})
-            super().start()
+        super().__init__(database_url, log_dir, extra)
 
 
 class Standalone(ServerProcess):
@@ -636,21 +633,16 @@ def test_an_oversized_body_is_a_413_in_the_unified_shape(pos: Pos) -> None:
 def tight_upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """Another demo Clopos server that allows 3 requests a minute per brand (spec §8)."""
     root = tmp_path_factory.mktemp("unified-tight")
-    server = TightUpstream(f"sqlite+aiosqlite:///{root / 'clopos.db'}", root)
+    server = ServerProcess(
+        f"sqlite+aiosqlite:///{root / 'clopos.db'}",
+        root,
+        {"CLOPOS_RATE_LIMIT_TENANT_PER_MINUTE": "3"},
+    )
     server.start()
     try:
         yield server
     finally:
         server.stop()
-
-
-class TightUpstream(ServerProcess):
-    def start(self) -> None:
-        plain = e2e_conftest.server_env
-        extra = {"CLOPOS_RATE_LIMIT_TENANT_PER_MINUTE": "3"}
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(e2e_conftest, "server_env", lambda url: {**plain(url), **extra})
-            super().start()
 
 
 def test_clopos_rate_limit_is_a_429(

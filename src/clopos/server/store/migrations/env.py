@@ -7,6 +7,10 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+# Tables defined outside store/models.py register on the same metadata when imported, so
+# autogenerate sees them rather than proposing to drop them.
+import clopos.server.events.tables
+import clopos.unified.tables  # noqa: F401
 from clopos.server.store.db import create_engine
 from clopos.server.store.models import Base
 
