@@ -261,3 +261,10 @@ async def check_consumer_route(request: Request, consumer_id: str) -> Response:
         "venue_ids": venue_ids,
     }
     return _respond(200, "consumers", "check", data)
+
+
+# Consumers' unified webhook subscriptions (clopos.unified.webhook_admin): same auth, same
+# envelopes. Imported last: that module reaches back here for ``_require_admin``.
+from clopos.unified.webhook_admin import register as _register_webhook_routes  # noqa: E402
+
+_register_webhook_routes(admin_router)

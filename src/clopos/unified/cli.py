@@ -6,6 +6,7 @@
         [--integrator-id I] [--venue V] [--api-version v2] [--base-url self|URL] [--replace]
     clopos unified consumer list [--app APP]
     clopos unified consumer remove CONSUMER_ID --app APP
+    clopos unified webhook add|list|remove …           # see clopos.unified.webhook_cli
     clopos unified serve --upstream URL [--host H] [--port P]
 
 The client secret of ``consumer add`` comes from ``CLOPOS_UNIFIED_CLIENT_SECRET``, a hidden
@@ -22,6 +23,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import click
 import typer
+
+from clopos.unified.webhook_cli import webhooks_app
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -55,6 +58,7 @@ apps_app = typer.Typer(help="Applications that call /pos (API keys).", no_args_i
 consumers_app = typer.Typer(help="Consumers and their Clopos connections.", no_args_is_help=True)
 unified_app.add_typer(apps_app, name="app")
 unified_app.add_typer(consumers_app, name="consumer")
+unified_app.add_typer(webhooks_app, name="webhook")
 
 
 def register(app: typer.Typer) -> None:

@@ -283,6 +283,11 @@ class WebhookWorker:
         """Close the HTTP connections."""
         await self._http.aclose()
 
+    @property
+    def stopping(self) -> bool:
+        """Whether ``run`` was told to stop: a chain of deliveries ends after the current one."""
+        return self._stop is not None and self._stop.is_set()
+
     async def _secret_box(self) -> SecretBox:
         if self._box is None:
             async with self.sessions() as session:
@@ -305,6 +310,23 @@ class WebhookWorker:
         log.info("webhook worker %s stopped", self.name)
 
     async def run_once(self) -> int:
+        """One round: the Clopos endpoints' due deliveries and the unified subscriptions'
+        (``unified_bridge``: translate new events, then deliver), side by side; the number
+        of attempts made."""
+        clopos, unified = await asyncio.gather(self._endpoints_round(), self._unified_round())
+        return clopos + unified
+
+    async def _unified_round(self) -> int:
+        """The unified webhooks' round; its failure never holds up the Clopos endpoints."""
+        from clopos.server.events.unified_bridge import unified_round
+
+        try:
+            return await unified_round(self)
+        except Exception:
+            log.exception("webhook worker %s: the unified round failed; retrying", self.name)
+            return 0
+
+    async def _endpoints_round(self) -> int:
         """Claim one batch and deliver it (endpoints in parallel); the number of attempts."""
         async with self.sessions() as session:
             claims = await claim_due(
@@ -359,13 +381,28 @@ class WebhookWorker:
             signing.DELIVERY_ID_HEADER: str(claim.delivery_id),
             signing.ATTEMPT_HEADER: str(claim.number),
         }
+        return await self.post(claim.url, body, headers, started_at=started_at, clock=clock)
+
+    async def post(
+        self,
+        url: str,
+        body: bytes,
+        headers: dict[str, str],
+        *,
+        started_at: datetime | None = None,
+        clock: float | None = None,
+    ) -> Outcome:
+        """POST one delivery (redirects not followed, the whole request within the
+        timeout) and say how it went; shared by every kind of delivery."""
+        started_at = started_at or utcnow()
+        clock = time.perf_counter() if clock is None else clock
         status: int | None = None
         excerpt: str | None = None
         error: str | None = None
         try:
             async with asyncio.timeout(self.timeout):
                 async with self._http.stream(
-                    "POST", claim.url, content=body, headers=headers
+                    "POST", url, content=body, headers=headers
                 ) as response:
                     status = response.status_code
                     excerpt = await _excerpt(response)

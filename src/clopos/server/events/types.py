@@ -5,8 +5,9 @@ and in a webhook endpoint's ``types`` — is a name, ``<resource>.*`` (every eve
 resource) or ``*`` (every event). Selectors are checked against the known names so that a
 typo is a 400 naming it rather than a subscription that silently never fires.
 
-Other packages add their own names with :func:`register_event_types` (the unified layer's
-``pos.*`` events, for instance) before recording them.
+Other packages add their own names with :func:`register_event_types` before recording them.
+(The unified layer's ``pos.*`` webhooks are not recorded here: they are derived from these
+events by ``clopos.server.events.unified_bridge``.)
 """
 
 from __future__ import annotations

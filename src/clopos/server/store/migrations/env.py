@@ -10,7 +10,8 @@ from sqlalchemy.engine import Connection
 # Tables defined outside store/models.py register on the same metadata when imported, so
 # autogenerate sees them rather than proposing to drop them.
 import clopos.server.events.tables
-import clopos.unified.tables  # noqa: F401
+import clopos.unified.tables
+import clopos.unified.webhook_tables  # noqa: F401
 from clopos.server.store.db import create_engine
 from clopos.server.store.models import Base
 
