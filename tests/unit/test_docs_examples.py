@@ -1,6 +1,7 @@
 """The SDK docs stay true to the code: every example compiles and calls real signatures.
 
-``docs/sdk.md`` and ``docs/migrating-from-integrify.md`` are checked offline: each
+``docs/sdk.md``, ``docs/migrating-from-integrify.md`` and ``docs/events.md`` (its SDK section)
+are checked offline: each
 ```python block must compile, and every call of a client method (on a variable named
 ``clopos`` or on ``CloposRequest``) or of a constructor (``CloposClient``, ``RetryPolicy``…)
 must name a method that exists and bind to its signature — so renaming a method or a
@@ -24,6 +25,7 @@ from clopos.client import AsyncCloposClient, CloposClient, CloposClientClass, Re
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 SDK = DOCS / "sdk.md"
 MIGRATION = DOCS / "migrating-from-integrify.md"
+EVENTS = DOCS / "events.md"
 
 # Variable names the docs use for a client instance.
 CLIENT_NAMES = {"clopos", "CloposRequest", "CloposAsyncRequest"}
@@ -95,7 +97,7 @@ def assert_binds(target: Callable[..., Any], node: ast.Call, label: str) -> None
         pytest.fail(f"{label}({ast.unparse(node)[:80]}…) does not fit {signature}: {exc}")
 
 
-@pytest.mark.parametrize("path", [SDK, MIGRATION], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [SDK, MIGRATION, EVENTS], ids=lambda p: p.name)
 def test_every_python_block_compiles_and_calls_real_signatures(path: Path) -> None:
     blocks = python_blocks(path)
     assert blocks, f"{path.name} has no python examples"

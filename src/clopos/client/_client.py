@@ -28,12 +28,15 @@ from clopos.client._base import (
     RetryPolicy,
     TokenStore,
 )
-from clopos.client._endpoints import Filters, RequestSpec, WithArg
+from clopos.client._endpoints import EventCursor, EventTypes, Filters, RequestSpec, WithArg
 from clopos.client._errors import APIConnectionError, APITimeoutError, CloposError
 from clopos.client._pagination import (
     PAGED_METHODS,
+    aiterate_events,
     aiterate_pages,
     fetch_pages_concurrently,
+    follow_wait,
+    iterate_events,
     iterate_pages,
 )
 from clopos.models import (
@@ -42,6 +45,8 @@ from clopos.models import (
     ClosedReceipt,
     Customer,
     CustomerGroup,
+    Event,
+    EventPage,
     ItemResponse,
     ListResponse,
     MessageResponse,
@@ -57,6 +62,10 @@ from clopos.models import (
     StopListEntry,
     User,
     Venue,
+    Webhook,
+    WebhookDeleted,
+    WebhookDelivery,
+    WebhookDeliveryDetail,
 )
 
 # The decoded envelope of one attempt, before it is parsed into the method's model.
@@ -69,6 +78,17 @@ def _transport_error(exc: httpx.TransportError, request: httpx.Request) -> APICo
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(f"Request timed out: {exc}", request=request)
     return APIConnectionError(f"Connection error: {exc!r}", request=request)
+
+
+def _extend_read_timeout(request: httpx.Request, seconds: float) -> None:
+    """Give a long poll its ``wait`` on top of the configured read timeout, so httpx does
+    not time out while the server is, as asked, still holding the answer. A request
+    without a read timeout keeps none."""
+    timeout = dict(request.extensions.get("timeout") or {})
+    read = timeout.get("read")
+    if read is not None:
+        timeout["read"] = float(read) + seconds
+        request.extensions["timeout"] = timeout
 
 
 class CloposClient(BaseClopos):
@@ -177,14 +197,18 @@ class CloposClient(BaseClopos):
     def _call(self, spec: RequestSpec[R], headers: Mapping[str, str] | None = None) -> R:
         """Send ``spec`` with auth and retries; its answer as the model the spec names (the
         envelope dict when it names none), or a typed error."""
-        return self._typed(spec, self._send(self._prepare(spec, headers)))
+        prepared = self._prepare(spec, headers)
+        return self._typed(spec, self._send(prepared, hold=spec.hold_seconds))
 
-    def _send(self, prepared: Prepared) -> Envelope:
+    def _send(self, prepared: Prepared, *, hold: float = 0.0) -> Envelope:
+        """Send with auth and retries; ``hold`` seconds (a long poll) extend the read timeout."""
         state = CallState(prepared)
         while True:
             state.attempt += 1
             token = self._ensure_token() if prepared.managed_token else None
             request = prepared.build(self._http, token)
+            if hold:
+                _extend_read_timeout(request, hold)
             response: httpx.Response | None = None
             try:
                 response = self._http.send(request)
@@ -897,6 +921,194 @@ class CloposClient(BaseClopos):
             _endpoints.get_receipt_stock_operations(id=id, version=self.version), headers
         )
 
+    # -- events and webhooks: clopos server extensions (docs/events.md) -----------------
+
+    def get_events(
+        self,
+        *,
+        after: EventCursor | None = None,
+        types: EventTypes | None = None,
+        limit: int | None = None,
+        wait: int | None = None,
+        page: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> EventPage:
+        """``GET events``: the brand's events after the cursor ``after`` (an event id,
+        default 0; ``"latest"``: only events from now on), oldest first.
+
+        ``types`` selects event types (``"order.*,receipt.closed"`` or a list; default all);
+        ``limit`` is 1–200 (default 50). ``wait`` long-polls: an empty answer is held up to
+        that many seconds (0–30) and comes back as soon as an event is recorded; the read
+        timeout of this call grows by ``wait``. Send the answer's ``next_after`` as the next
+        ``after``; ``has_more`` says more events are already waiting. A clopos server
+        extension: the Clopos cloud has no feed and answers 404 (``NotFoundError``).
+
+        Returns ``EventPage``; ``headers`` are sent as given (they win).
+        """
+        return self._call(
+            _endpoints.get_events(
+                after=after,
+                types=types,
+                limit=limit,
+                wait=wait,
+                page=page,
+                version=self.version,
+            ),
+            headers,
+        )
+
+    def get_webhooks(
+        self,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ListResponse[Webhook]:
+        """``GET webhooks``: the brand's webhook endpoints, oldest first (never a secret).
+
+        Returns ``ListResponse[Webhook]``; ``headers`` are sent as given (they win).
+        """
+        return self._call(
+            _endpoints.get_webhooks(page=page, limit=limit, version=self.version), headers
+        )
+
+    def get_webhook_by_id(
+        self, id: int, *, headers: Mapping[str, str] | None = None
+    ) -> ItemResponse[Webhook]:
+        """``GET webhooks/{id}``: one endpoint of the brand (``NotFoundError`` otherwise).
+
+        Returns ``ItemResponse[Webhook]``; ``headers`` are sent as given (they win).
+        """
+        return self._call(_endpoints.get_webhook_by_id(id=id, version=self.version), headers)
+
+    def create_webhook(
+        self,
+        url: str,
+        *,
+        types: EventTypes | None = None,
+        description: str | None = None,
+        enabled: bool | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ItemResponse[Webhook]:
+        """``POST webhooks``: deliver the events selected by ``types`` (default all) to
+        ``url``. The answer's ``data.secret`` (``whsec_…``) signs every delivery and is
+        shown only here: store it. Never retried (a retry could add the endpoint twice).
+
+        Returns ``ItemResponse[Webhook]``; ``headers`` are sent as given (they win).
+        """
+        return self._call(
+            _endpoints.create_webhook(
+                url=url,
+                types=types,
+                description=description,
+                enabled=enabled,
+                version=self.version,
+            ),
+            headers,
+        )
+
+    def update_webhook(
+        self,
+        id: int,
+        *,
+        url: str | None = None,
+        types: EventTypes | None = None,
+        description: str | None = None,
+        enabled: bool | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ItemResponse[Webhook]:
+        """``PATCH webhooks/{id}`` with only the given fields (at least one);
+        ``description=""`` clears it, ``enabled=False`` pauses deliveries.
+
+        Returns ``ItemResponse[Webhook]``; ``headers`` are sent as given (they win).
+        """
+        return self._call(
+            _endpoints.update_webhook(
+                id=id,
+                url=url,
+                types=types,
+                description=description,
+                enabled=enabled,
+                version=self.version,
+            ),
+            headers,
+        )
+
+    def delete_webhook(
+        self, id: int, *, headers: Mapping[str, str] | None = None
+    ) -> ItemResponse[WebhookDeleted]:
+        """``DELETE webhooks/{id}``: the endpoint with its queue and delivery log.
+
+        Returns ``ItemResponse[WebhookDeleted]``; ``headers`` are sent as given (they win).
+        """
+        return self._call(_endpoints.delete_webhook(id=id, version=self.version), headers)
+
+    def rotate_webhook_secret(
+        self, id: int, *, headers: Mapping[str, str] | None = None
+    ) -> ItemResponse[Webhook]:
+        """``POST webhooks/{id}/rotate-secret``: a new ``data.secret``, shown once; the old
+        secret stops working at once. Not retried.
+
+        Returns ``ItemResponse[Webhook]``; ``headers`` are sent as given (they win).
+        """
+        return self._call(_endpoints.rotate_webhook_secret(id=id, version=self.version), headers)
+
+    def get_webhook_deliveries(
+        self,
+        webhook_id: int,
+        *,
+        status: str | None = None,
+        page: int | None = None,
+        limit: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ListResponse[WebhookDelivery]:
+        """``GET webhooks/{id}/deliveries``: the delivery log, newest event first;
+        ``status`` is ``pending``, ``delivered`` or ``failed``.
+
+        Returns ``ListResponse[WebhookDelivery]``; ``headers`` are sent as given (they win).
+        """
+        return self._call(
+            _endpoints.get_webhook_deliveries(
+                webhook_id=webhook_id,
+                status=status,
+                page=page,
+                limit=limit,
+                version=self.version,
+            ),
+            headers,
+        )
+
+    def get_webhook_delivery_by_id(
+        self, webhook_id: int, delivery_id: int, *, headers: Mapping[str, str] | None = None
+    ) -> ItemResponse[WebhookDeliveryDetail]:
+        """``GET webhooks/{id}/deliveries/{delivery_id}``: the delivery with its
+        ``attempt_log`` (every HTTP attempt) and the ``event`` it carries.
+
+        Returns ``ItemResponse[WebhookDeliveryDetail]``; ``headers`` are sent as given.
+        """
+        return self._call(
+            _endpoints.get_webhook_delivery_by_id(
+                webhook_id=webhook_id, delivery_id=delivery_id, version=self.version
+            ),
+            headers,
+        )
+
+    def redeliver_webhook_delivery(
+        self, webhook_id: int, delivery_id: int, *, headers: Mapping[str, str] | None = None
+    ) -> ItemResponse[WebhookDeliveryDetail]:
+        """``POST webhooks/{id}/deliveries/{delivery_id}/redeliver``: send the event again,
+        due now, with a fresh 24-hour retry window (``ConflictError`` while a worker is
+        sending it). Not retried: each call queues it once more.
+
+        Returns ``ItemResponse[WebhookDeliveryDetail]``; ``headers`` are sent as given.
+        """
+        return self._call(
+            _endpoints.redeliver_webhook_delivery(
+                webhook_id=webhook_id, delivery_id=delivery_id, version=self.version
+            ),
+            headers,
+        )
+
     # -- end endpoints ------------------------------------------------------------------
 
     # -- auto-paging (issue 5 item 7) ---------------------------------------------------
@@ -1029,6 +1241,59 @@ class CloposClient(BaseClopos):
         """
         return self._iterate(self.get_price_list_prices, page, limit, params)
 
+    def iter_webhooks(
+        self, *, page: int | None = None, limit: int | None = None, **params: Any
+    ) -> Iterator[Webhook]:
+        """Every item of ``get_webhooks`` (same keyword arguments), page by page.
+
+        Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
+        """
+        return self._iterate(self.get_webhooks, page, limit, params)
+
+    def iter_webhook_deliveries(
+        self,
+        webhook_id: int,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        **params: Any,
+    ) -> Iterator[WebhookDelivery]:
+        """Every item of ``get_webhook_deliveries`` (same arguments), page by page.
+
+        Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
+        """
+        return self._iterate(
+            self.get_webhook_deliveries, page, limit, {"webhook_id": webhook_id, **params}
+        )
+
+    def iter_events(
+        self,
+        *,
+        after: EventCursor | None = None,
+        types: EventTypes | None = None,
+        limit: int | None = None,
+        wait: int | None = None,
+        follow: bool = False,
+        headers: Mapping[str, str] | None = None,
+    ) -> Iterator[Event]:
+        """Every event after ``after`` (default 0; ``"latest"``: from now on), oldest first,
+        following ``next_after`` lazily (one ``get_events`` call per answer).
+
+        Without ``follow`` it stops once the feed has nothing more (``has_more`` false).
+        With ``follow=True`` it never stops: once caught up each request long-polls
+        (``wait``, default 25 s) and every event is yielded as soon as it is recorded —
+        for watchers; ``break`` (or close the iterator) to stop. Keep the last event's ``id``
+        to resume after a restart with ``after=<id>``.
+        """
+        held = follow_wait(wait, follow)
+        return iterate_events(
+            lambda cursor: self.get_events(
+                after=cursor, types=types, limit=limit, wait=held, headers=headers
+            ),
+            after=after,
+            follow=follow,
+        )
+
 
 class AsyncCloposClient(BaseClopos):
     """Asynchronous Clopos Open API client (``httpx.AsyncClient``); same methods, awaited.
@@ -1134,14 +1399,18 @@ class AsyncCloposClient(BaseClopos):
     async def _acall(self, spec: RequestSpec[R], headers: Mapping[str, str] | None = None) -> R:
         """Send ``spec`` with auth and retries; its answer as the model the spec names (the
         envelope dict when it names none), or a typed error."""
-        return self._typed(spec, await self._send(self._prepare(spec, headers)))
+        prepared = self._prepare(spec, headers)
+        return self._typed(spec, await self._send(prepared, hold=spec.hold_seconds))
 
-    async def _send(self, prepared: Prepared) -> Envelope:
+    async def _send(self, prepared: Prepared, *, hold: float = 0.0) -> Envelope:
+        """Send with auth and retries; ``hold`` seconds (a long poll) extend the read timeout."""
         state = CallState(prepared)
         while True:
             state.attempt += 1
             token = await self._ensure_token() if prepared.managed_token else None
             request = prepared.build(self._http, token)
+            if hold:
+                _extend_read_timeout(request, hold)
             response: httpx.Response | None = None
             try:
                 response = await self._http.send(request)
@@ -1858,6 +2127,196 @@ class AsyncCloposClient(BaseClopos):
             _endpoints.get_receipt_stock_operations(id=id, version=self.version), headers
         )
 
+    # -- events and webhooks: clopos server extensions (docs/events.md) -----------------
+
+    async def get_events(
+        self,
+        *,
+        after: EventCursor | None = None,
+        types: EventTypes | None = None,
+        limit: int | None = None,
+        wait: int | None = None,
+        page: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> EventPage:
+        """``GET events``: the brand's events after the cursor ``after`` (an event id,
+        default 0; ``"latest"``: only events from now on), oldest first.
+
+        ``types`` selects event types (``"order.*,receipt.closed"`` or a list; default all);
+        ``limit`` is 1–200 (default 50). ``wait`` long-polls: an empty answer is held up to
+        that many seconds (0–30) and comes back as soon as an event is recorded; the read
+        timeout of this call grows by ``wait``. Send the answer's ``next_after`` as the next
+        ``after``; ``has_more`` says more events are already waiting. A clopos server
+        extension: the Clopos cloud has no feed and answers 404 (``NotFoundError``).
+
+        Returns ``EventPage``; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(
+            _endpoints.get_events(
+                after=after,
+                types=types,
+                limit=limit,
+                wait=wait,
+                page=page,
+                version=self.version,
+            ),
+            headers,
+        )
+
+    async def get_webhooks(
+        self,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ListResponse[Webhook]:
+        """``GET webhooks``: the brand's webhook endpoints, oldest first (never a secret).
+
+        Returns ``ListResponse[Webhook]``; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(
+            _endpoints.get_webhooks(page=page, limit=limit, version=self.version), headers
+        )
+
+    async def get_webhook_by_id(
+        self, id: int, *, headers: Mapping[str, str] | None = None
+    ) -> ItemResponse[Webhook]:
+        """``GET webhooks/{id}``: one endpoint of the brand (``NotFoundError`` otherwise).
+
+        Returns ``ItemResponse[Webhook]``; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(_endpoints.get_webhook_by_id(id=id, version=self.version), headers)
+
+    async def create_webhook(
+        self,
+        url: str,
+        *,
+        types: EventTypes | None = None,
+        description: str | None = None,
+        enabled: bool | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ItemResponse[Webhook]:
+        """``POST webhooks``: deliver the events selected by ``types`` (default all) to
+        ``url``. The answer's ``data.secret`` (``whsec_…``) signs every delivery and is
+        shown only here: store it. Never retried (a retry could add the endpoint twice).
+
+        Returns ``ItemResponse[Webhook]``; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(
+            _endpoints.create_webhook(
+                url=url,
+                types=types,
+                description=description,
+                enabled=enabled,
+                version=self.version,
+            ),
+            headers,
+        )
+
+    async def update_webhook(
+        self,
+        id: int,
+        *,
+        url: str | None = None,
+        types: EventTypes | None = None,
+        description: str | None = None,
+        enabled: bool | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ItemResponse[Webhook]:
+        """``PATCH webhooks/{id}`` with only the given fields (at least one);
+        ``description=""`` clears it, ``enabled=False`` pauses deliveries.
+
+        Returns ``ItemResponse[Webhook]``; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(
+            _endpoints.update_webhook(
+                id=id,
+                url=url,
+                types=types,
+                description=description,
+                enabled=enabled,
+                version=self.version,
+            ),
+            headers,
+        )
+
+    async def delete_webhook(
+        self, id: int, *, headers: Mapping[str, str] | None = None
+    ) -> ItemResponse[WebhookDeleted]:
+        """``DELETE webhooks/{id}``: the endpoint with its queue and delivery log.
+
+        Returns ``ItemResponse[WebhookDeleted]``; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(_endpoints.delete_webhook(id=id, version=self.version), headers)
+
+    async def rotate_webhook_secret(
+        self, id: int, *, headers: Mapping[str, str] | None = None
+    ) -> ItemResponse[Webhook]:
+        """``POST webhooks/{id}/rotate-secret``: a new ``data.secret``, shown once; the old
+        secret stops working at once. Not retried.
+
+        Returns ``ItemResponse[Webhook]``; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(
+            _endpoints.rotate_webhook_secret(id=id, version=self.version), headers
+        )
+
+    async def get_webhook_deliveries(
+        self,
+        webhook_id: int,
+        *,
+        status: str | None = None,
+        page: int | None = None,
+        limit: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ListResponse[WebhookDelivery]:
+        """``GET webhooks/{id}/deliveries``: the delivery log, newest event first;
+        ``status`` is ``pending``, ``delivered`` or ``failed``.
+
+        Returns ``ListResponse[WebhookDelivery]``; ``headers`` are sent as given (they win).
+        """
+        return await self._acall(
+            _endpoints.get_webhook_deliveries(
+                webhook_id=webhook_id,
+                status=status,
+                page=page,
+                limit=limit,
+                version=self.version,
+            ),
+            headers,
+        )
+
+    async def get_webhook_delivery_by_id(
+        self, webhook_id: int, delivery_id: int, *, headers: Mapping[str, str] | None = None
+    ) -> ItemResponse[WebhookDeliveryDetail]:
+        """``GET webhooks/{id}/deliveries/{delivery_id}``: the delivery with its
+        ``attempt_log`` (every HTTP attempt) and the ``event`` it carries.
+
+        Returns ``ItemResponse[WebhookDeliveryDetail]``; ``headers`` are sent as given.
+        """
+        return await self._acall(
+            _endpoints.get_webhook_delivery_by_id(
+                webhook_id=webhook_id, delivery_id=delivery_id, version=self.version
+            ),
+            headers,
+        )
+
+    async def redeliver_webhook_delivery(
+        self, webhook_id: int, delivery_id: int, *, headers: Mapping[str, str] | None = None
+    ) -> ItemResponse[WebhookDeliveryDetail]:
+        """``POST webhooks/{id}/deliveries/{delivery_id}/redeliver``: send the event again,
+        due now, with a fresh 24-hour retry window (``ConflictError`` while a worker is
+        sending it). Not retried: each call queues it once more.
+
+        Returns ``ItemResponse[WebhookDeliveryDetail]``; ``headers`` are sent as given.
+        """
+        return await self._acall(
+            _endpoints.redeliver_webhook_delivery(
+                webhook_id=webhook_id, delivery_id=delivery_id, version=self.version
+            ),
+            headers,
+        )
+
     # -- end endpoints ------------------------------------------------------------------
 
     # -- auto-paging (issue 5 item 7) ---------------------------------------------------
@@ -1990,6 +2449,24 @@ class AsyncCloposClient(BaseClopos):
         concurrency: int = 4,
         **params: Any,
     ) -> list[Price]: ...
+    @overload
+    async def fetch_all(
+        self,
+        method: Literal["get_webhooks"],
+        *,
+        limit: int | None = None,
+        concurrency: int = 4,
+        **params: Any,
+    ) -> list[Webhook]: ...
+    @overload
+    async def fetch_all(
+        self,
+        method: Literal["get_webhook_deliveries"],
+        *,
+        limit: int | None = None,
+        concurrency: int = 4,
+        **params: Any,
+    ) -> list[WebhookDelivery]: ...
     @overload
     async def fetch_all(
         self, method: str, *, limit: int | None = None, concurrency: int = 4, **params: Any
@@ -2128,3 +2605,56 @@ class AsyncCloposClient(BaseClopos):
         Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
         """
         return self._iterate(self.get_price_list_prices, page, limit, params)
+
+    def iter_webhooks(
+        self, *, page: int | None = None, limit: int | None = None, **params: Any
+    ) -> AsyncIterator[Webhook]:
+        """Every item of ``get_webhooks`` (same keyword arguments), for ``async for``.
+
+        Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
+        """
+        return self._iterate(self.get_webhooks, page, limit, params)
+
+    def iter_webhook_deliveries(
+        self,
+        webhook_id: int,
+        *,
+        page: int | None = None,
+        limit: int | None = None,
+        **params: Any,
+    ) -> AsyncIterator[WebhookDelivery]:
+        """Every item of ``get_webhook_deliveries`` (same arguments), for ``async for``.
+
+        Starts at ``page`` (default 1); requests are made lazily; stops at ``total``.
+        """
+        return self._iterate(
+            self.get_webhook_deliveries, page, limit, {"webhook_id": webhook_id, **params}
+        )
+
+    def iter_events(
+        self,
+        *,
+        after: EventCursor | None = None,
+        types: EventTypes | None = None,
+        limit: int | None = None,
+        wait: int | None = None,
+        follow: bool = False,
+        headers: Mapping[str, str] | None = None,
+    ) -> AsyncIterator[Event]:
+        """Every event after ``after`` (default 0; ``"latest"``: from now on), oldest first,
+        following ``next_after`` lazily (one ``get_events`` call per answer).
+
+        Without ``follow`` it stops once the feed has nothing more (``has_more`` false).
+        With ``follow=True`` it never stops: once caught up each request long-polls
+        (``wait``, default 25 s) and every event is yielded as soon as it is recorded —
+        for watchers; ``break`` (or ``aclose()`` the iterator) to stop. Keep the last
+        event's ``id`` to resume after a restart with ``after=<id>``.
+        """
+        held = follow_wait(wait, follow)
+        return aiterate_events(
+            lambda cursor: self.get_events(
+                after=cursor, types=types, limit=limit, wait=held, headers=headers
+            ),
+            after=after,
+            follow=follow,
+        )

@@ -14,8 +14,12 @@ the docs show (clopos-open-api.md §4.3), not the way the old client did (its §
 Bad input raises :class:`~clopos.client.RequestValidationError` (a ``ValueError``) naming
 the parameter, before anything is sent; request bodies are checked with the server's own
 request models (``clopos.models``: ``FlatOrder``, ``NestedOrder``, ``CustomerCreate``,
-``ReceiptCreate``, ``ReceiptUpdate``, ``PatchBody``, ``CloseBody``) and sent as built. Each
-spec also names the model its answer is parsed into (``RequestSpec.response``).
+``ReceiptCreate``, ``ReceiptUpdate``, ``PatchBody``, ``CloseBody``; ``WebhookCreate`` and
+``WebhookUpdate`` for the webhook extension) and sent as built. Each spec also names the
+model its answer is parsed into (``RequestSpec.response``).
+
+The last section covers the clopos server's extensions: the event feed (``GET events``,
+with a long-poll ``wait`` the client adds to its read timeout) and ``/webhooks``.
 """
 
 from __future__ import annotations
@@ -62,7 +66,17 @@ from clopos.models import (
     User,
     Venue,
 )
+from clopos.models.events import EventPage
 from clopos.models.receipts import CloseBody
+from clopos.models.webhooks import (
+    DELIVERY_STATUSES,
+    Webhook,
+    WebhookCreate,
+    WebhookDeleted,
+    WebhookDelivery,
+    WebhookDeliveryDetail,
+    WebhookUpdate,
+)
 
 Version = Literal["v1", "v2"]
 Params = tuple[tuple[str, str], ...]
@@ -105,6 +119,9 @@ class RequestSpec(Generic[R]):
     creates: bool = False  # a creating POST: eligible for an automatic Idempotency-Key
     auth: bool = True  # False only for the auth call itself
     response: type[R] | None = dataclasses.field(default=None, compare=False)
+    # Seconds the server may hold the request before it answers (a long poll's ``wait``):
+    # the client adds them to the read timeout so httpx does not give up first.
+    hold_seconds: float = 0.0
 
 
 def _bad(field: str, message: str) -> RequestValidationError:
@@ -1089,3 +1106,206 @@ def get_receipt_stock_operations(
     """``GET receipts/{id}/stock-operations`` (v2 only, spec §12.10)."""
     _v2_only("get_receipt_stock_operations", version)
     return _get(_parsing.STOCK_OPERATIONS, f"receipts/{_path_id(id)}/stock-operations")
+
+
+# ------------------------------------------------------- events and webhooks (extensions)
+# ``GET events`` and ``/webhooks`` are clopos server extensions (docs/events.md): the Clopos
+# cloud has neither (spec §7, webhooks "on the roadmap") and answers 404 there.
+
+#: ``after=latest``: start at the newest event, so only events from now on are returned.
+LATEST = "latest"
+EventCursor = int | Literal["latest"]
+EventTypes = str | Sequence[str]
+
+EVENT_PAGE = EventPage
+WEBHOOKS = ListResponse[Webhook]
+WEBHOOK = ItemResponse[Webhook]
+WEBHOOK_DELETED = ItemResponse[WebhookDeleted]
+WEBHOOK_DELIVERIES = ListResponse[WebhookDelivery]
+WEBHOOK_DELIVERY = ItemResponse[WebhookDeliveryDetail]
+
+
+def _type_list(types: EventTypes, name: str = "types") -> list[str]:
+    """Event type selectors from ``"a,b"`` or ``["a", "b"]``, each stripped and non-empty."""
+    values = [types] if isinstance(types, str) else list(types)
+    out: list[str] = []
+    for value in values:
+        if isinstance(value, Enum):
+            value = value.value
+        if not isinstance(value, str):
+            raise _bad(name, f"{name} must be event types such as 'order.created', got {value!r}")
+        out.extend(part.strip() for part in value.split(","))
+    if not out or not all(out):
+        raise _bad(
+            name,
+            f"{name} must name event types such as 'order.created', 'order.*' or '*', "
+            f"with no empty entry; got {types!r}",
+        )
+    return out
+
+
+def _event_cursor(after: EventCursor) -> str:
+    """``after``: an event id (``0`` = from the first event) or ``"latest"``."""
+    if isinstance(after, str) and after.strip().lower() == LATEST:
+        return LATEST
+    if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+        raise _bad(
+            "after", f"after must be an event id (an integer >= 0) or 'latest', got {after!r}"
+        )
+    return str(after)
+
+
+def _wait(wait: int | None) -> list[tuple[str, str]]:
+    """``wait``: whole seconds (the server allows 0–30) to hold an empty answer."""
+    if wait is None:
+        return []
+    if isinstance(wait, bool) or not isinstance(wait, int) or wait < 0:
+        raise _bad("wait", f"wait must be whole seconds (an integer >= 0), got {wait!r}")
+    return [("wait", str(wait))]
+
+
+def get_events(
+    *,
+    after: EventCursor | None = None,
+    types: EventTypes | None = None,
+    limit: int | None = None,
+    wait: int | None = None,
+    page: int | None = None,
+    version: Version = "v2",
+) -> RequestSpec[EventPage]:
+    """``GET events``: the brand's events after the cursor ``after``, oldest first.
+
+    ``types`` as ``"order.*,receipt.closed"`` or a list (sent as one comma-separated
+    ``types``); ``wait`` holds an empty answer up to that many seconds (a long poll), and
+    the read timeout of this request grows by as much (``RequestSpec.hold_seconds``).
+    """
+    params: list[tuple[str, str]] = []
+    if after is not None:
+        params.append(("after", _event_cursor(after)))
+    if types is not None:
+        params.append(("types", ",".join(_type_list(types))))
+    params += _paging(page, limit)
+    params += _wait(wait)
+    return RequestSpec("GET", "events", tuple(params), response=EVENT_PAGE, hold_seconds=wait or 0)
+
+
+def get_webhooks(
+    *, page: int | None = None, limit: int | None = None, version: Version = "v2"
+) -> RequestSpec[ListResponse[Webhook]]:
+    """``GET webhooks``: the brand's endpoints, oldest first (never their secrets)."""
+    return _get(WEBHOOKS, "webhooks", _paging(page, limit))
+
+
+def get_webhook_by_id(*, id: int, version: Version = "v2") -> RequestSpec[ItemResponse[Webhook]]:
+    """``GET webhooks/{id}``."""
+    return _get(WEBHOOK, f"webhooks/{_path_id(id)}")
+
+
+def create_webhook(
+    *,
+    url: str,
+    types: EventTypes | None = None,
+    description: str | None = None,
+    enabled: bool | None = None,
+    version: Version = "v2",
+) -> RequestSpec[ItemResponse[Webhook]]:
+    """``POST webhooks`` with only the given fields; the answer carries the ``secret``.
+
+    Not a creating POST in the ``Idempotency-Key`` sense (the server honours keys on
+    orders, receipts and customers only), so it is never retried: a retry could add the
+    endpoint twice.
+    """
+    if not isinstance(url, str):
+        raise _bad("url", f"url must be a string, got {url!r}")
+    body = _given(
+        url=url,
+        types=_type_list(types) if types is not None else None,
+        description=description,
+        enabled=enabled,
+    )
+    _parsing.check_body(WebhookCreate, body, "create_webhook")
+    return RequestSpec("POST", "webhooks", json=body, response=WEBHOOK)
+
+
+def update_webhook(
+    *,
+    id: int,
+    url: str | None = None,
+    types: EventTypes | None = None,
+    description: str | None = None,
+    enabled: bool | None = None,
+    version: Version = "v2",
+) -> RequestSpec[ItemResponse[Webhook]]:
+    """``PATCH webhooks/{id}`` with only the given fields (at least one); ``description=""``
+    clears the description."""
+    body = _given(
+        url=url,
+        types=_type_list(types) if types is not None else None,
+        description=description,
+        enabled=enabled,
+    )
+    if not body:
+        raise _bad("body", "give at least one of url, types, description, enabled")
+    _parsing.check_body(WebhookUpdate, body, "update_webhook")
+    return RequestSpec("PATCH", f"webhooks/{_path_id(id)}", json=body, response=WEBHOOK)
+
+
+def delete_webhook(
+    *, id: int, version: Version = "v2"
+) -> RequestSpec[ItemResponse[WebhookDeleted]]:
+    """``DELETE webhooks/{id}``: the endpoint, its queue and its delivery log."""
+    return RequestSpec("DELETE", f"webhooks/{_path_id(id)}", response=WEBHOOK_DELETED)
+
+
+def rotate_webhook_secret(
+    *, id: int, version: Version = "v2"
+) -> RequestSpec[ItemResponse[Webhook]]:
+    """``POST webhooks/{id}/rotate-secret``: a new ``secret`` (the old one stops at once)."""
+    return RequestSpec("POST", f"webhooks/{_path_id(id)}/rotate-secret", response=WEBHOOK)
+
+
+def get_webhook_deliveries(
+    *,
+    webhook_id: int,
+    status: str | None = None,
+    page: int | None = None,
+    limit: int | None = None,
+    version: Version = "v2",
+) -> RequestSpec[ListResponse[WebhookDelivery]]:
+    """``GET webhooks/{id}/deliveries``: the delivery log, newest event first; ``status``
+    is ``pending``, ``delivered`` or ``failed``."""
+    extra: list[tuple[str, str]] = []
+    if status is not None:
+        value = status.value if isinstance(status, Enum) else status
+        if value not in DELIVERY_STATUSES:
+            raise _bad(
+                "status",
+                f"status must be one of {', '.join(DELIVERY_STATUSES)}, got {status!r}",
+            )
+        extra.append(("status", str(value)))
+    path = f"webhooks/{_path_id(webhook_id, 'webhook_id')}/deliveries"
+    return _get(WEBHOOK_DELIVERIES, path, extra, _paging(page, limit))
+
+
+def get_webhook_delivery_by_id(
+    *, webhook_id: int, delivery_id: int, version: Version = "v2"
+) -> RequestSpec[ItemResponse[WebhookDeliveryDetail]]:
+    """``GET webhooks/{id}/deliveries/{delivery_id}``: with ``attempt_log`` and ``event``."""
+    return _get(WEBHOOK_DELIVERY, _delivery_path(webhook_id, delivery_id))
+
+
+def redeliver_webhook_delivery(
+    *, webhook_id: int, delivery_id: int, version: Version = "v2"
+) -> RequestSpec[ItemResponse[WebhookDeliveryDetail]]:
+    """``POST webhooks/{id}/deliveries/{delivery_id}/redeliver``: send it again, due now.
+
+    Not retried by the client (each call queues the event once more); 409 while a worker
+    is sending it.
+    """
+    path = f"{_delivery_path(webhook_id, delivery_id)}/redeliver"
+    return RequestSpec("POST", path, response=WEBHOOK_DELIVERY)
+
+
+def _delivery_path(webhook_id: int, delivery_id: int) -> str:
+    webhook = _path_id(webhook_id, "webhook_id")
+    return f"webhooks/{webhook}/deliveries/{_path_id(delivery_id, 'delivery_id')}"

@@ -5,6 +5,10 @@ The page-stepping rules live once, here, as pure code over typed list answers
 ``aiterate_pages`` and ``fetch_pages_concurrently`` are the thin sync and async loops around
 them, yielding the typed items (``Venue``, ``Receipt`` …).
 
+The event feed (``GET events``) pages by cursor instead: :class:`FeedCursor` follows
+``next_after`` and stops when ``has_more`` is false, or never with ``follow=True``;
+``iterate_events`` / ``aiterate_events`` are its loops.
+
 Stopping rule: a list envelope carries ``total`` (spec §6), or a ``pagination.total``
 block on some deployments. When it is known, paging stops as soon as the items up to
 this page reach it — never one request too many. Without it, paging stops on an empty
@@ -16,9 +20,10 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import TypeVar
+from typing import Literal, TypeVar
 
-from clopos.models import ListResponse
+from clopos.client._errors import RequestValidationError
+from clopos.models import Event, EventPage, ListResponse
 
 T = TypeVar("T")
 
@@ -37,7 +42,12 @@ PAGED_METHODS: tuple[str, ...] = (
     "get_receipts",
     "get_price_lists",
     "get_price_list_prices",
+    "get_webhooks",
+    "get_webhook_deliveries",
 )
+#: How long ``iter_events(follow=True)`` holds each request open when caught up (the
+#: server allows 30; a little less stays clear of proxies that cut idle requests at 30 s).
+FOLLOW_WAIT_SECONDS = 25
 
 
 def page_items(envelope: ListResponse[T]) -> list[T]:
@@ -146,3 +156,68 @@ async def fetch_pages_concurrently(
     for chunk in rest:
         items.extend(chunk)
     return items
+
+
+# --- the event feed (cursor paging) ------------------------------------------------------
+
+#: An ``after`` value: an event id, ``"latest"``, or ``None`` (the server's default, 0).
+Cursor = int | Literal["latest"] | None
+
+
+def follow_wait(wait: int | None, follow: bool) -> int | None:
+    """The ``wait`` each feed request sends: as given, or :data:`FOLLOW_WAIT_SECONDS` when
+    following; following without a long poll would hammer the server, so ``wait=0`` with
+    ``follow=True`` is refused."""
+    if not follow:
+        return wait
+    if wait is None:
+        return FOLLOW_WAIT_SECONDS
+    if isinstance(wait, int) and not isinstance(wait, bool) and wait < 1:
+        raise RequestValidationError.for_field(
+            "wait", f"follow=True needs a long poll: wait must be at least 1 second, got {wait}"
+        )
+    return wait
+
+
+class FeedCursor:
+    """The ``after`` to send next, and when to stop; fed one ``EventPage`` at a time.
+
+    The cursor moves to the answer's ``next_after`` (or, from a server that sends none, the
+    last event's id). Without ``follow`` reading stops on a page with no events or with
+    ``has_more`` not true; with ``follow`` it never stops.
+    """
+
+    def __init__(self, *, after: Cursor = None, follow: bool = False) -> None:
+        self.after = after
+        self.follow = follow
+        self.done = False
+
+    def advance(self, page: EventPage) -> list[Event]:
+        """Take the answer to ``after=self.after``: return its events, move or stop."""
+        events = list(page.data)
+        if page.next_after is not None:
+            self.after = page.next_after
+        elif events:
+            self.after = events[-1].id
+        if not self.follow:
+            self.done = not events or page.has_more is not True
+        return events
+
+
+def iterate_events(
+    fetch: Callable[[Cursor], EventPage], *, after: Cursor, follow: bool
+) -> Iterator[Event]:
+    """Yield every event, calling ``fetch(after)`` once per answer, lazily."""
+    cursor = FeedCursor(after=after, follow=follow)
+    while not cursor.done:
+        yield from cursor.advance(fetch(cursor.after))
+
+
+async def aiterate_events(
+    fetch: Callable[[Cursor], Awaitable[EventPage]], *, after: Cursor, follow: bool
+) -> AsyncIterator[Event]:
+    """The async twin of ``iterate_events``."""
+    cursor = FeedCursor(after=after, follow=follow)
+    while not cursor.done:
+        for event in cursor.advance(await fetch(cursor.after)):
+            yield event

@@ -12,6 +12,10 @@ by ``model_dump()`` under their wire names, absent keys stay unset — and money
 Request bodies (``FlatOrder``, ``NestedOrder``, ``CustomerCreate``, ``ReceiptCreate``,
 ``ReceiptUpdate``, ``PatchBody``, ``CloseBody``, ``PaymentIn`` …) are strict and shared by
 the server, which validates with them, and the SDK, which checks a body before sending.
+
+The event feed and webhooks (clopos server extensions, docs/events.md) have their own:
+``Event``/``EventPage`` and ``Webhook``, ``WebhookDelivery``, ``WebhookDeliveryDetail`` …,
+with the SDK-side body checks ``WebhookCreate``/``WebhookUpdate``.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from clopos.models.envelopes import (
     MessageResponse,
     Pagination,
 )
+from clopos.models.events import Event, EventPage
 from clopos.models.orders import (
     FlatCustomer,
     FlatModifier,
@@ -78,6 +83,15 @@ from clopos.models.stock_operations import StockOperation
 from clopos.models.stop_list import StopListEntry
 from clopos.models.users import User
 from clopos.models.venues import Venue
+from clopos.models.webhooks import (
+    Webhook,
+    WebhookAttempt,
+    WebhookCreate,
+    WebhookDeleted,
+    WebhookDelivery,
+    WebhookDeliveryDetail,
+    WebhookUpdate,
+)
 
 __all__ = [
     "AuthResponse",
@@ -89,6 +103,8 @@ __all__ = [
     "CustomerCreate",
     "CustomerGroup",
     "Envelope",
+    "Event",
+    "EventPage",
     "FieldProblem",
     "FlatCustomer",
     "FlatModifier",
@@ -138,5 +154,12 @@ __all__ = [
     "Unit",
     "User",
     "Venue",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookCreate",
+    "WebhookDeleted",
+    "WebhookDelivery",
+    "WebhookDeliveryDetail",
+    "WebhookUpdate",
     "WireModel",
 ]

@@ -1,6 +1,6 @@
 """``clopos orders watch``: a live table of orders and their status.
 
-Updates come from the event feed (``GET /open-api/v2/events?after=…&wait=…``, a long poll
+Updates come from the event feed (the SDK's ``get_events(after=…, wait=…)``, a long poll
 that answers as soon as something happens) where the server has one, and from polling
 ``GET /orders`` every ``interval`` seconds where it does not (the Clopos cloud: the feed
 answers 404 there). The board itself (:class:`OrderBoard`) and the reading of feed pages
@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import httpx
 from rich.markup import escape
 from rich.table import Table
 
-from clopos.client import APIStatusError, CloposClient
+from clopos.client import APIStatusError, CloposClient, ResponseValidationError
 from clopos.reporting.records import as_plain, dig, envelope_items, money_text, order_item_count
 
 ORDER_EVENT_PREFIX = "order."
@@ -217,57 +216,31 @@ def read_feed_page(envelope: Mapping[str, Any], cursor: Any) -> FeedPage:
 
 
 class EventFeed:
-    """Long polls of ``GET events`` with the SDK client's token (the SDK has no method for
-    the feed; ``get_events`` is used when a later SDK adds one)."""
+    """Long polls of ``GET events`` for order events, through the SDK's ``get_events`` (which
+    lengthens the read timeout of each call by its ``wait``)."""
 
     def __init__(self, client: CloposClient, *, wait: int = FEED_WAIT_SECONDS) -> None:
         self.client = client
         self.wait = wait
-        self.http = httpx.Client(timeout=httpx.Timeout(wait + 15.0, connect=10.0))
 
     def close(self) -> None:
-        """Close the feed's connection pool."""
-        self.http.close()
+        """Nothing to release: the feed shares the client's connection pool."""
 
     def fetch(self, after: Any, wait: int) -> Mapping[str, Any]:
         """One feed answer for order events after ``after`` (waiting up to ``wait`` s)."""
-        params: dict[str, Any] = {"after": after, "wait": wait}
-        method: Callable[..., Any] | None = getattr(self.client, "get_events", None)
-        if method is not None:
-            try:
-                answer = as_plain(method(**params))
-            except TypeError:  # a get_events with other parameters: use the wire instead
-                answer = None
-            except APIStatusError as exc:
-                if exc.status_code in (400, 404, 405):
-                    raise FeedUnavailable() from None
-                raise
-            if isinstance(answer, Mapping):
-                return answer
-        return self._raw({**params, "types": ORDER_EVENT_TYPES})
-
-    def _raw(self, params: Mapping[str, Any]) -> Mapping[str, Any]:
-        settings = self.client.settings
-        for attempt in (1, 2):
-            if self.client.token is None or attempt == 2:
-                self.client.auth()
-            headers = {"accept": "application/json", "x-token": self.client.token or ""}
-            if settings.venue_id:
-                headers["x-venue"] = settings.venue_id
-            if settings.api_version == "v1" and settings.brand:
-                headers["x-brand"] = settings.brand
-            response = self.http.get(settings.url("events"), params=dict(params), headers=headers)
-            if response.status_code == 401 and attempt == 1:
-                continue  # the token went stale: authenticate once more
-            if response.status_code in (400, 404, 405):
+        try:
+            page = self.client.get_events(after=after, types=ORDER_EVENT_TYPES, wait=wait)
+        except APIStatusError as exc:
+            if exc.status_code in (400, 404, 405):
                 # No feed here (the Clopos cloud), or one that does not know `latest`.
-                raise FeedUnavailable()
-            response.raise_for_status()
-            body = response.json()
-            if not isinstance(body, dict):
-                raise FeedUnavailable()
-            return body
-        raise FeedUnavailable()  # pragma: no cover - the loop always returns or raises
+                raise FeedUnavailable() from None
+            raise
+        except ResponseValidationError:
+            raise FeedUnavailable() from None  # a feed of another shape: poll instead
+        answer = as_plain(page)
+        if not isinstance(answer, Mapping):
+            raise FeedUnavailable()
+        return answer
 
     def start(self) -> Any:
         """The cursor of the newest event (``after=latest``): older events are not
@@ -303,7 +276,7 @@ def follow(
         if feed is not None:
             try:
                 cursor = feed.start()
-            except (FeedUnavailable, httpx.HTTPStatusError):
+            except FeedUnavailable:
                 feed.close()
                 feed = None
         on_change(snapshot(client, board), "events" if feed else "polling")
@@ -311,7 +284,7 @@ def follow(
             if feed is not None:
                 try:
                     page = read_feed_page(feed.fetch(cursor, feed.wait), cursor)
-                except (FeedUnavailable, httpx.HTTPStatusError):
+                except FeedUnavailable:
                     feed.close()
                     feed = None
                     continue
