@@ -46,6 +46,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from clopos.server.events.types import matches, selects_any
 from clopos.unified import mapping
 
 POS_ORDER_CREATED = "pos.order.created"
@@ -91,32 +92,18 @@ class UnifiedChange:
 def check_event_types(selectors: Sequence[str]) -> list[str]:
     """Each selector stripped, duplicates dropped, order kept; ``ValueError`` naming the
     first that selects no unified event. A selector is a name, ``pos.order.*``,
-    ``pos.payment.*``, ``pos.*`` or ``*``."""
+    ``pos.payment.*``, ``pos.*`` or ``*``; :func:`matches` (the Clopos events' rule) says
+    what it selects."""
     seen: dict[str, None] = {}
     for selector in selectors:
         text = selector.strip() if isinstance(selector, str) else ""
-        known = text == ALL or text in UNIFIED_EVENT_TYPES
-        if text.endswith(".*"):
-            known = any(name.startswith(text[:-1]) for name in UNIFIED_EVENT_TYPES)
-        if not known:
+        if not selects_any(text, UNIFIED_EVENT_TYPES):
             raise ValueError(
                 f"{selector!r} is not a unified event type; use one of "
                 f"{', '.join(UNIFIED_EVENT_TYPES)}, 'pos.order.*', 'pos.payment.*' or '*'"
             )
         seen[text] = None
     return list(seen)
-
-
-def matches(selectors: Sequence[str], event_type: str) -> bool:
-    """Whether ``event_type`` is selected; an empty list selects everything."""
-    if not selectors:
-        return True
-    for selector in selectors:
-        if selector in (ALL, event_type):
-            return True
-        if selector.endswith(".*") and event_type.startswith(selector[:-1]):
-            return True
-    return False
 
 
 # --- translation --------------------------------------------------------------------------

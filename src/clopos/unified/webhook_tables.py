@@ -6,7 +6,8 @@
   cursor — the id of the last outbox event (``events``) of the brand translated for it.
 * ``unified_webhook_deliveries`` — one row per unified event owed to a subscription,
   written in the same transaction that moves the cursor past its Clopos event; claimed,
-  leased, retried and logged exactly like ``webhook_deliveries``.
+  leased, retried and logged exactly like ``webhook_deliveries``, with the same columns for
+  that (``QueuedDelivery``, ``DeliveryAttempt`` of ``clopos.server.events.tables``).
 * ``unified_webhook_attempts`` — every HTTP attempt, for the delivery log.
 
 Everything goes with its connection (``ON DELETE CASCADE``), and is also removed
@@ -31,16 +32,28 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clopos.server.domain.timestamps import utcnow
-from clopos.server.store.models import Base
+from clopos.server.events.tables import (
+    DELIVERED,
+    DELIVERY_STATUSES,
+    FAILED,
+    PENDING,
+    DeliveryAttempt,
+    QueuedDelivery,
+)
+from clopos.server.store.models import Base, Timestamped
 
-PENDING = "pending"
-DELIVERED = "delivered"
-FAILED = "failed"
-DELIVERY_STATUSES = (PENDING, DELIVERED, FAILED)
+__all__ = [
+    "DELIVERED",
+    "DELIVERY_STATUSES",
+    "FAILED",
+    "PENDING",
+    "UnifiedWebhook",
+    "UnifiedWebhookAttempt",
+    "UnifiedWebhookDelivery",
+]
 
 
-class UnifiedWebhook(Base):
+class UnifiedWebhook(Base, Timestamped):
     """A URL of a consumer that receives the unified events its ``event_types`` select."""
 
     __tablename__ = "unified_webhooks"
@@ -59,11 +72,9 @@ class UnifiedWebhook(Base):
     api_base_url: Mapped[str] = mapped_column(String(500))
     # The last outbox event id of the brand already translated for this subscription.
     cursor_event_id: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
-class UnifiedWebhookDelivery(Base):
+class UnifiedWebhookDelivery(QueuedDelivery):
     """One unified event owed to one subscription, and where its delivery stands.
 
     ``id`` orders a subscription's queue: rows are inserted in event order, by one
@@ -78,7 +89,6 @@ class UnifiedWebhookDelivery(Base):
         Index("ix_unified_webhook_deliveries_webhook_entity", "webhook_id", "entity_id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     webhook_id: Mapped[int] = mapped_column(ForeignKey("unified_webhooks.id", ondelete="CASCADE"))
     # The outbox event it comes from, and its place among that event's unified events.
     source_event_id: Mapped[int] = mapped_column(
@@ -91,34 +101,13 @@ class UnifiedWebhookDelivery(Base):
     entity_id: Mapped[str] = mapped_column(String(64))
     entity_url: Mapped[str] = mapped_column(String(700))
     occurred_at: Mapped[datetime] = mapped_column(DateTime)
-    status: Mapped[str] = mapped_column(String(16), default=PENDING)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    window_attempts: Mapped[int] = mapped_column(Integer, default=0)
-    retry_started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    lease_until: Mapped[datetime | None] = mapped_column(DateTime)
-    lease_token: Mapped[str | None] = mapped_column(String(64), index=True)
-    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
-    last_status_code: Mapped[int | None] = mapped_column(Integer)
-    last_error: Mapped[str | None] = mapped_column(String(500))
-    delivered_at: Mapped[datetime | None] = mapped_column(DateTime)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
-class UnifiedWebhookAttempt(Base):
+class UnifiedWebhookAttempt(DeliveryAttempt):
     """One HTTP request made for a unified delivery, as the delivery log shows it."""
 
     __tablename__ = "unified_webhook_attempts"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     delivery_id: Mapped[int] = mapped_column(
         ForeignKey("unified_webhook_deliveries.id", ondelete="CASCADE"), index=True
     )
-    number: Mapped[int] = mapped_column(Integer)
-    started_at: Mapped[datetime] = mapped_column(DateTime)
-    duration_ms: Mapped[int] = mapped_column(Integer)
-    status_code: Mapped[int | None] = mapped_column(Integer)
-    error: Mapped[str | None] = mapped_column(String(500))
-    response_body: Mapped[str | None] = mapped_column(Text)
-    worker: Mapped[str] = mapped_column(String(128))

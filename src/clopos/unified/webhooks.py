@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clopos.server.domain.timestamps import utcnow
@@ -33,7 +33,6 @@ from clopos.unified.errors import UnifiedError
 from clopos.unified.tables import SELF_UPSTREAM, UnifiedApp, UnifiedConnection
 from clopos.unified.webhook_tables import (
     DELIVERY_STATUSES,
-    PENDING,
     UnifiedWebhook,
     UnifiedWebhookAttempt,
     UnifiedWebhookDelivery,
@@ -155,28 +154,13 @@ def present_delivery(delivery: UnifiedWebhookDelivery) -> dict[str, Any]:
         "entity_url": delivery.entity_url,
         "occurred_at": _iso(delivery.occurred_at),
         "source_event_id": delivery.source_event_id,
-        "status": delivery.status,
-        "attempts": delivery.attempts,
-        "next_attempt_at": (_iso(delivery.next_attempt_at) if delivery.status == PENDING else None),
-        "last_attempt_at": _iso(delivery.last_attempt_at),
-        "last_status_code": delivery.last_status_code,
-        "last_error": delivery.last_error,
-        "delivered_at": _iso(delivery.delivered_at),
-        "created_at": _iso(delivery.created_at),
+        **endpoint_rules.present_delivery_state(delivery, _iso),
     }
 
 
 def present_attempt(attempt: UnifiedWebhookAttempt) -> dict[str, Any]:
     """One HTTP attempt of a delivery."""
-    return {
-        "number": attempt.number,
-        "started_at": _iso(attempt.started_at),
-        "duration_ms": attempt.duration_ms,
-        "status_code": attempt.status_code,
-        "error": attempt.error,
-        "response_body": attempt.response_body,
-        "worker": attempt.worker,
-    }
+    return endpoint_rules.present_attempt(attempt, _iso)
 
 
 def delivery_payload(
@@ -505,27 +489,7 @@ async def redeliver(session: AsyncSession, webhook_id: int, delivery_id: int) ->
     oldest pending event of its subscription, it goes out before those queued after it.
     409 while a worker is sending it."""
     delivery, _consumer = await _delivery(session, webhook_id, delivery_id)
-    now = utcnow()
-    changed = await session.execute(
-        update(UnifiedWebhookDelivery)
-        .where(
-            UnifiedWebhookDelivery.id == delivery.id,
-            (UnifiedWebhookDelivery.lease_until.is_(None))
-            | (UnifiedWebhookDelivery.lease_until < now),
-        )
-        .values(
-            status=PENDING,
-            window_attempts=0,
-            retry_started_at=now,
-            next_attempt_at=now,
-            lease_until=None,
-            lease_token=None,
-            delivered_at=None,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(changed, "rowcount", 0) != 1:
+    if not await endpoint_rules.requeue(session, UnifiedWebhookDelivery, delivery.id, utcnow()):
         await session.rollback()
         raise UnifiedError(
             409,

@@ -32,15 +32,16 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Generic, TypeVar
 
 import httpx
-from sqlalchemy import ColumnElement, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from clopos import __version__
 from clopos._json import dumps
@@ -52,7 +53,9 @@ from clopos.server.events.tables import (
     DELIVERED,
     FAILED,
     PENDING,
+    DeliveryAttempt,
     Event,
+    QueuedDelivery,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -109,19 +112,24 @@ class RetryPolicy:
 # --- claiming -----------------------------------------------------------------------------
 
 
+MessageT = TypeVar("MessageT")
+
+
 @dataclass(frozen=True)
-class Claim:
-    """A delivery this worker holds the lease of, with what it needs to send it."""
+class Claim(Generic[MessageT]):
+    """A delivery this worker holds the lease of, with what sending it needs: the Clopos
+    event (:class:`EventRecord`) for an endpoint, the unified event
+    (``unified_bridge.UnifiedEvent``) for a unified subscription."""
 
     delivery_id: int
     lease_token: str
-    number: int
+    number: int  # this attempt's number, 1 for the first
     window_attempts: int
     retry_started_at: datetime
-    endpoint_id: int
+    owner_id: int  # the endpoint (or unified subscription) whose queue it heads
     url: str
     sealed_secret: str
-    event: EventRecord
+    message: MessageT
 
 
 @dataclass(frozen=True)
@@ -140,109 +148,168 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def due_conditions(now: datetime) -> list[ColumnElement[bool]]:
-    """A delivery that may be sent now: pending, due, unleased, its endpoint enabled, and
-    the head of its endpoint's queue (no pending delivery of an earlier event)."""
-    earlier = aliased(WebhookDelivery)
-    return [
-        WebhookDelivery.status == PENDING,
-        WebhookDelivery.next_attempt_at <= now,
-        or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now),
-        WebhookDelivery.endpoint_id.in_(
-            select(WebhookEndpoint.id).where(WebhookEndpoint.enabled.is_(True))
-        ),
-        ~exists().where(
-            earlier.endpoint_id == WebhookDelivery.endpoint_id,
-            earlier.status == PENDING,
-            earlier.event_id < WebhookDelivery.event_id,
-        ),
-    ]
+@dataclass(frozen=True)
+class DeliveryQueue(Generic[MessageT]):
+    """One kind of webhook delivery — its tables, how a claim is read and rendered. Every
+    kind is claimed, leased and retried by the same rules (this module's docstring); the
+    Clopos endpoints' is :data:`ENDPOINT_DELIVERIES`, the unified subscriptions' is in
+    ``clopos.server.events.unified_bridge``."""
 
+    deliveries: type[QueuedDelivery]
+    attempts: type[DeliveryAttempt]
+    # The delivery's endpoint (subscription), and the column whose lowest value among an
+    # endpoint's pending deliveries is the head of its queue.
+    owner: InstrumentedAttribute[int]
+    order: InstrumentedAttribute[int]
+    # Ids of the endpoints that receive deliveries (the enabled ones).
+    enabled_owners: Select[int]
+    # What claims are read with: each row is a delivery, its endpoint's URL and sealed
+    # secret, then more columns; ``message(delivery, *more)`` is the claim's message.
+    claim_query: Select[*tuple[Any, ...]]
+    message: Callable[..., MessageT]
+    # The body and headers of a claim, signed with its endpoint's secret.
+    render: Callable[[Claim[MessageT], str], tuple[bytes, dict[str, str]]]
+    # For the log: "<kind> to <owner_name> 12", "<kind> 34".
+    kind: str
+    owner_name: str
 
-async def _due_ids(
-    session: AsyncSession, now: datetime, *, batch: int, endpoint_id: int | None = None
-) -> list[int]:
-    """Ids of up to ``batch`` due deliveries; on PostgreSQL locked ``FOR UPDATE SKIP
-    LOCKED``, so that workers claiming at the same moment take different rows."""
-    candidates = (
-        select(WebhookDelivery.id)
-        .where(*due_conditions(now))
-        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-        .limit(batch)
-    )
-    if endpoint_id is not None:
-        candidates = candidates.where(WebhookDelivery.endpoint_id == endpoint_id)
-    if session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True, of=WebhookDelivery)
-    return list(await session.scalars(candidates))
-
-
-async def _lease(
-    session: AsyncSession, ids: Sequence[int], now: datetime, lease_seconds: float
-) -> list[Claim]:
-    """Lease those of ``ids`` that are still due (the ``WHERE`` re-checks), in the
-    session's transaction; the caller commits."""
-    token = uuid.uuid4().hex
-    await session.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.id.in_(ids), *due_conditions(now))
-        .values(lease_until=now + timedelta(seconds=lease_seconds), lease_token=token)
-        .execution_options(synchronize_session=False)
-    )
-    rows = await session.execute(
-        select(
-            WebhookDelivery,
-            WebhookEndpoint.url,
-            WebhookEndpoint.secret_encrypted,
-            Event,
-            Brand.slug,
-        )
-        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-        .join(Event, Event.id == WebhookDelivery.event_id)
-        .join(Brand, Brand.id == Event.brand_id)
-        .where(WebhookDelivery.lease_token == token)
-        .order_by(WebhookDelivery.id)
-    )
-    return [
-        Claim(
-            delivery_id=delivery.id,
-            lease_token=token,
-            number=delivery.attempts + 1,
-            window_attempts=delivery.window_attempts,
-            retry_started_at=delivery.retry_started_at,
-            endpoint_id=delivery.endpoint_id,
-            url=url,
-            sealed_secret=sealed,
-            event=EventRecord(
-                id=event.id,
-                brand_id=event.brand_id,
-                brand=slug,
-                venue_id=event.venue_id,
-                type=event.type,
-                occurred_at=event.occurred_at,
-                data=event.data,
+    def due_conditions(self, now: datetime) -> list[ColumnElement[bool]]:
+        """A delivery that may be sent now: pending, due, unleased, its endpoint enabled,
+        and the head of its endpoint's queue (no pending delivery before it)."""
+        table = self.deliveries
+        earlier = aliased(table)
+        return [
+            table.status == PENDING,
+            table.next_attempt_at <= now,
+            or_(table.lease_until.is_(None), table.lease_until < now),
+            self.owner.in_(self.enabled_owners),
+            ~exists().where(
+                getattr(earlier, self.owner.key) == self.owner,
+                earlier.status == PENDING,
+                getattr(earlier, self.order.key) < self.order,
             ),
+        ]
+
+    async def due_ids(
+        self, session: AsyncSession, now: datetime, *, batch: int, owner_id: int | None = None
+    ) -> list[int]:
+        """Ids of up to ``batch`` due deliveries (of one endpoint, or all); on PostgreSQL
+        locked ``FOR UPDATE SKIP LOCKED``, so that workers claiming at the same moment take
+        different rows."""
+        table = self.deliveries
+        candidates = (
+            select(table.id)
+            .where(*self.due_conditions(now))
+            .order_by(table.next_attempt_at, table.id)
+            .limit(batch)
         )
-        for delivery, url, sealed, event, slug in rows.all()
-    ]
+        if owner_id is not None:
+            candidates = candidates.where(self.owner == owner_id)
+        if session.get_bind().dialect.name == "postgresql":
+            candidates = candidates.with_for_update(skip_locked=True, of=table)
+        return list(await session.scalars(candidates))
 
+    async def lease(
+        self, session: AsyncSession, ids: Sequence[int], now: datetime, lease_seconds: float
+    ) -> list[Claim[MessageT]]:
+        """Lease those of ``ids`` that are still due (the ``WHERE`` re-checks), in the
+        session's transaction; the caller commits."""
+        token = uuid.uuid4().hex
+        await session.execute(
+            update(self.deliveries)
+            .where(self.deliveries.id.in_(ids), *self.due_conditions(now))
+            .values(lease_until=now + timedelta(seconds=lease_seconds), lease_token=token)
+            .execution_options(synchronize_session=False)
+        )
+        rows = await session.execute(
+            self.claim_query.where(self.deliveries.lease_token == token).order_by(
+                self.deliveries.id
+            )
+        )
+        return [
+            Claim(
+                delivery_id=delivery.id,
+                lease_token=token,
+                number=delivery.attempts + 1,
+                window_attempts=delivery.window_attempts,
+                retry_started_at=delivery.retry_started_at,
+                owner_id=getattr(delivery, self.owner.key),
+                url=url,
+                sealed_secret=sealed,
+                message=self.message(delivery, *rest),
+            )
+            for delivery, url, sealed, *rest in rows.all()
+        ]
 
-async def claim_due(
-    session: AsyncSession, *, batch: int, lease_seconds: float, now: datetime | None = None
-) -> list[Claim]:
-    """Lease up to ``batch`` due deliveries (at most one per endpoint) and commit."""
-    now = now or utcnow()
-    ids = await _due_ids(session, now, batch=batch)
-    if not ids:
-        await session.rollback()
-        return []
-    if session.get_bind().dialect.name != "postgresql":
-        # End the read so the UPDATE opens a write transaction of its own: on SQLite a
-        # read transaction cannot become a write one once another connection has written.
+    async def claim_due(
+        self,
+        session: AsyncSession,
+        *,
+        batch: int,
+        lease_seconds: float,
+        now: datetime | None = None,
+    ) -> list[Claim[MessageT]]:
+        """Lease up to ``batch`` due deliveries (at most one per endpoint) and commit."""
+        now = now or utcnow()
+        ids = await self.due_ids(session, now, batch=batch)
+        if not ids:
+            await session.rollback()
+            return []
+        if session.get_bind().dialect.name != "postgresql":
+            # End the read so the UPDATE opens a write transaction of its own: on SQLite a
+            # read transaction cannot become a write one once another connection has written.
+            await session.commit()
+        claims = await self.lease(session, ids, now, lease_seconds)
         await session.commit()
-    claims = await _lease(session, ids, now, lease_seconds)
-    await session.commit()
-    return claims
+        return claims
+
+
+def _event_record(_delivery: WebhookDelivery, event: Event, brand: str) -> EventRecord:
+    return EventRecord(
+        id=event.id,
+        brand_id=event.brand_id,
+        brand=brand,
+        venue_id=event.venue_id,
+        type=event.type,
+        occurred_at=event.occurred_at,
+        data=event.data,
+    )
+
+
+def _render_event(claim: Claim[EventRecord], secret: str) -> tuple[bytes, dict[str, str]]:
+    """The event as the feed shows it, with the ``X-Clopos-*`` headers and signature."""
+    event = claim.message
+    body = dumps(event.wire())
+    timestamp = int(time.time())
+    headers = {
+        "Content-Type": "application/json",
+        signing.TIMESTAMP_HEADER: str(timestamp),
+        signing.SIGNATURE_HEADER: signing.signature_header(secret, timestamp, body),
+        signing.EVENT_ID_HEADER: str(event.id),
+        signing.EVENT_TYPE_HEADER: event.type,
+        signing.DELIVERY_ID_HEADER: str(claim.delivery_id),
+        signing.ATTEMPT_HEADER: str(claim.number),
+    }
+    return body, headers
+
+
+ENDPOINT_DELIVERIES: DeliveryQueue[EventRecord] = DeliveryQueue(
+    deliveries=WebhookDelivery,
+    attempts=WebhookAttempt,
+    owner=WebhookDelivery.endpoint_id,
+    order=WebhookDelivery.event_id,  # an endpoint gets its events in event order
+    enabled_owners=select(WebhookEndpoint.id).where(WebhookEndpoint.enabled.is_(True)),
+    claim_query=select(
+        WebhookDelivery, WebhookEndpoint.url, WebhookEndpoint.secret_encrypted, Event, Brand.slug
+    )
+    .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+    .join(Event, Event.id == WebhookDelivery.event_id)
+    .join(Brand, Brand.id == Event.brand_id),
+    message=_event_record,
+    render=_render_event,
+    kind="webhook delivery",
+    owner_name="endpoint",
+)
 
 
 # --- the worker ---------------------------------------------------------------------------
@@ -313,7 +380,9 @@ class WebhookWorker:
         """One round: the Clopos endpoints' due deliveries and the unified subscriptions'
         (``unified_bridge``: translate new events, then deliver), side by side; the number
         of attempts made."""
-        clopos, unified = await asyncio.gather(self._endpoints_round(), self._unified_round())
+        clopos, unified = await asyncio.gather(
+            self.deliver_due(ENDPOINT_DELIVERIES), self._unified_round()
+        )
         return clopos + unified
 
     async def _unified_round(self) -> int:
@@ -326,10 +395,11 @@ class WebhookWorker:
             log.exception("webhook worker %s: the unified round failed; retrying", self.name)
             return 0
 
-    async def _endpoints_round(self) -> int:
-        """Claim one batch and deliver it (endpoints in parallel); the number of attempts."""
+    async def deliver_due(self, queue: DeliveryQueue[MessageT]) -> int:
+        """Claim one batch of ``queue`` and deliver it (endpoints in parallel); the number
+        of attempts made."""
         async with self.sessions() as session:
-            claims = await claim_due(
+            claims = await queue.claim_due(
                 session, batch=self.settings.webhook_batch_size, lease_seconds=self.lease_seconds
             )
         if not claims:
@@ -337,13 +407,15 @@ class WebhookWorker:
         box = await self._secret_box()
         sent = 0
         results = await asyncio.gather(
-            *(self._deliver(claim, box) for claim in claims), return_exceptions=True
+            *(self._deliver(queue, claim, box) for claim in claims), return_exceptions=True
         )
         for claim, result in zip(claims, results, strict=True):
             if isinstance(result, BaseException):
                 log.error(
-                    "webhook delivery to endpoint %s failed to run: %r (its lease will expire)",
-                    claim.endpoint_id,
+                    "%s to %s %s failed to run: %r (its lease will expire)",
+                    queue.kind,
+                    queue.owner_name,
+                    claim.owner_id,
                     result,
                 )
                 sent += 1
@@ -351,36 +423,30 @@ class WebhookWorker:
                 sent += result
         return sent
 
-    async def _deliver(self, claim: Claim, box: SecretBox) -> int:
+    async def _deliver(
+        self, queue: DeliveryQueue[MessageT], claim: Claim[MessageT], box: SecretBox
+    ) -> int:
         """Send ``claim``, then the endpoint's next events while they are due: each result
         is saved in the same transaction that leases the next one (one commit per event)."""
         sent = 0
-        current: Claim | None = claim
+        current: Claim[MessageT] | None = claim
         while current is not None:
-            outcome = await self._send(current, box)
+            outcome = await self._send(queue, current, box)
             sent += 1
-            keep_going = sent < CHAIN_LIMIT and not (self._stop is not None and self._stop.is_set())
-            current = await self._record(current, outcome, lease_next=keep_going)
+            keep_going = sent < CHAIN_LIMIT and not self.stopping
+            current = await self._record(queue, current, outcome, lease_next=keep_going)
         return sent
 
-    async def _send(self, claim: Claim, box: SecretBox) -> Outcome:
+    async def _send(
+        self, queue: DeliveryQueue[MessageT], claim: Claim[MessageT], box: SecretBox
+    ) -> Outcome:
         started_at = utcnow()
         clock = time.perf_counter()
         try:
             secret = box.open(claim.sealed_secret)
         except SecretUnreadable as exc:
             return Outcome(started_at, 0, None, str(exc)[:500], None)
-        body = dumps(claim.event.wire())
-        timestamp = int(time.time())
-        headers = {
-            "Content-Type": "application/json",
-            signing.TIMESTAMP_HEADER: str(timestamp),
-            signing.SIGNATURE_HEADER: signing.signature_header(secret, timestamp, body),
-            signing.EVENT_ID_HEADER: str(claim.event.id),
-            signing.EVENT_TYPE_HEADER: claim.event.type,
-            signing.DELIVERY_ID_HEADER: str(claim.delivery_id),
-            signing.ATTEMPT_HEADER: str(claim.number),
-        }
+        body, headers = queue.render(claim, secret)
         return await self.post(claim.url, body, headers, started_at=started_at, clock=clock)
 
     async def post(
@@ -415,14 +481,22 @@ class WebhookWorker:
             error = f"HTTP {status}"
         return Outcome(started_at, duration_ms, status, error[:500] if error else None, excerpt)
 
-    async def _record(self, claim: Claim, outcome: Outcome, *, lease_next: bool) -> Claim | None:
-        """Save the attempt and the delivery's new state; when the endpoint's queue moved on
-        (delivered or given up) and ``lease_next``, lease its next due event in the same
-        transaction and return it."""
+    async def _record(
+        self,
+        queue: DeliveryQueue[MessageT],
+        claim: Claim[MessageT],
+        outcome: Outcome,
+        *,
+        lease_next: bool,
+    ) -> Claim[MessageT] | None:
+        """Save the attempt and the delivery's new state (only while holding the lease);
+        when the endpoint's queue moved on (delivered or given up) and ``lease_next``, lease
+        its next due event in the same transaction and return it."""
         now = utcnow()
+        table = queue.deliveries
         values: dict[str, object] = {
-            "attempts": WebhookDelivery.attempts + 1,
-            "window_attempts": WebhookDelivery.window_attempts + 1,
+            "attempts": table.attempts + 1,
+            "window_attempts": table.window_attempts + 1,
             "last_attempt_at": outcome.started_at,
             "last_status_code": outcome.status_code,
             "last_error": outcome.error,
@@ -444,11 +518,8 @@ class WebhookWorker:
                 moved_on = False
         async with self.sessions() as session:
             changed = await session.execute(
-                update(WebhookDelivery)
-                .where(
-                    WebhookDelivery.id == claim.delivery_id,
-                    WebhookDelivery.lease_token == claim.lease_token,
-                )
+                update(table)
+                .where(table.id == claim.delivery_id, table.lease_token == claim.lease_token)
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
@@ -456,11 +527,12 @@ class WebhookWorker:
             if not held:
                 # The lease ran out (or the endpoint was deleted) while we were sending.
                 log.warning(
-                    "webhook delivery %s: lease lost before the result was saved",
+                    "%s %s: lease lost before the result was saved",
+                    queue.kind,
                     claim.delivery_id,
                 )
             session.add(
-                WebhookAttempt(
+                queue.attempts(
                     delivery_id=claim.delivery_id,
                     number=claim.number,
                     started_at=outcome.started_at,
@@ -471,13 +543,13 @@ class WebhookWorker:
                     worker=self.name[:128],
                 )
             )
-            following: list[Claim] = []
+            following: list[Claim[MessageT]] = []
             if held and moved_on and lease_next:
                 # This transaction has written already, so on SQLite it holds the writer
                 # lock; on PostgreSQL it sees its own update: the next event is the head.
-                ids = await _due_ids(session, now, batch=1, endpoint_id=claim.endpoint_id)
+                ids = await queue.due_ids(session, now, batch=1, owner_id=claim.owner_id)
                 if ids:
-                    following = await _lease(session, ids, now, self.lease_seconds)
+                    following = await queue.lease(session, ids, now, self.lease_seconds)
             try:
                 await session.commit()
             except IntegrityError:  # the delivery was deleted with its endpoint meanwhile

@@ -9,7 +9,7 @@ commits except where a function says so.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +22,9 @@ from clopos.server.events.secrets import SecretBox
 from clopos.server.events.signing import new_secret
 from clopos.server.events.tables import (
     PENDING,
+    DeliveryAttempt,
     Event,
+    QueuedDelivery,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -98,24 +100,34 @@ def present_delivery(delivery: WebhookDelivery, event_type: str) -> dict[str, An
         "endpoint_id": delivery.endpoint_id,
         "event_id": delivery.event_id,
         "event_type": event_type,
-        "status": delivery.status,
-        "attempts": delivery.attempts,
-        "next_attempt_at": (
-            iso_micro(delivery.next_attempt_at) if delivery.status == PENDING else None
-        ),
-        "last_attempt_at": iso_micro(delivery.last_attempt_at),
-        "last_status_code": delivery.last_status_code,
-        "last_error": delivery.last_error,
-        "delivered_at": iso_micro(delivery.delivered_at),
-        "created_at": iso_micro(delivery.created_at),
+        **present_delivery_state(delivery),
     }
 
 
-def present_attempt(attempt: WebhookAttempt) -> dict[str, Any]:
-    """One HTTP attempt of a delivery."""
+def present_delivery_state(
+    delivery: QueuedDelivery, iso: Callable[[datetime | None], str | None] = iso_micro
+) -> dict[str, Any]:
+    """Where a delivery stands, as every delivery log ends a line (instants written by
+    ``iso``); ``next_attempt_at`` only while it is pending."""
+    return {
+        "status": delivery.status,
+        "attempts": delivery.attempts,
+        "next_attempt_at": iso(delivery.next_attempt_at) if delivery.status == PENDING else None,
+        "last_attempt_at": iso(delivery.last_attempt_at),
+        "last_status_code": delivery.last_status_code,
+        "last_error": delivery.last_error,
+        "delivered_at": iso(delivery.delivered_at),
+        "created_at": iso(delivery.created_at),
+    }
+
+
+def present_attempt(
+    attempt: DeliveryAttempt, iso: Callable[[datetime | None], str | None] = iso_micro
+) -> dict[str, Any]:
+    """One HTTP attempt of a delivery (instants written by ``iso``)."""
     return {
         "number": attempt.number,
-        "started_at": iso_micro(attempt.started_at),
+        "started_at": iso(attempt.started_at),
         "duration_ms": attempt.duration_ms,
         "status_code": attempt.status_code,
         "error": attempt.error,
@@ -267,21 +279,16 @@ async def attempts_of(session: AsyncSession, delivery_id: int) -> list[WebhookAt
     return list(rows)
 
 
-async def redeliver(
-    session: AsyncSession, delivery: WebhookDelivery, *, now: datetime | None = None
-) -> None:
-    """Queue the delivery again, due now, with a fresh retry window (flushes).
-
-    A delivered or failed event becomes pending again; being the oldest pending event of
-    its endpoint, it goes out before the ones queued after it. ``DeliveryInFlight`` while a
-    worker holds it.
-    """
-    now = now or utcnow()
+async def requeue(
+    session: AsyncSession, table: type[QueuedDelivery], delivery_id: int, now: datetime
+) -> bool:
+    """Make a delivery of ``table`` pending again, due now, with a fresh retry window —
+    unless a worker holds its lease; whether it did. Neither flushes nor commits."""
     changed = await session.execute(
-        update(WebhookDelivery)
+        update(table)
         .where(
-            WebhookDelivery.id == delivery.id,
-            (WebhookDelivery.lease_until.is_(None)) | (WebhookDelivery.lease_until < now),
+            table.id == delivery_id,
+            (table.lease_until.is_(None)) | (table.lease_until < now),
         )
         .values(
             status=PENDING,
@@ -295,6 +302,18 @@ async def redeliver(
         )
         .execution_options(synchronize_session=False)
     )
-    if getattr(changed, "rowcount", 0) != 1:
+    return getattr(changed, "rowcount", 0) == 1
+
+
+async def redeliver(
+    session: AsyncSession, delivery: WebhookDelivery, *, now: datetime | None = None
+) -> None:
+    """Queue the delivery again, due now, with a fresh retry window (flushes).
+
+    A delivered or failed event becomes pending again; being the oldest pending event of
+    its endpoint, it goes out before the ones queued after it. ``DeliveryInFlight`` while a
+    worker holds it.
+    """
+    if not await requeue(session, WebhookDelivery, delivery.id, now or utcnow()):
         raise DeliveryInFlight("this delivery is being sent right now; try again in a moment")
     await session.refresh(delivery)

@@ -8,6 +8,10 @@
 * ``webhook_deliveries`` — one row per (endpoint, event), written with the event; the
   worker claims due rows with a lease.
 * ``webhook_attempts`` — every HTTP attempt, for the delivery log.
+
+The unified webhooks (``clopos.unified.webhook_tables``) queue and log their deliveries the
+same way: both delivery tables are :class:`QueuedDelivery` tables, both attempt tables
+:class:`DeliveryAttempt` tables.
 """
 
 from __future__ import annotations
@@ -73,20 +77,17 @@ class WebhookEndpoint(Base, Timestamped):
     created_by: Mapped[str | None] = mapped_column(String(128))
 
 
-class WebhookDelivery(Base, Timestamped):
-    """One event owed to one endpoint, and where its delivery stands."""
+class QueuedDelivery(Base, Timestamped):
+    """The columns of a delivery queue: where one delivery stands, its retry window and the
+    lease of the worker sending it (``clopos.server.events.delivery``).
 
-    __tablename__ = "webhook_deliveries"
-    __table_args__ = (
-        UniqueConstraint("endpoint_id", "event_id"),
-        Index("ix_webhook_deliveries_status_next", "status", "next_attempt_at"),
-        Index("ix_webhook_deliveries_endpoint_status_event", "endpoint_id", "status", "event_id"),
-    )
+    They follow the table's own columns (``id`` comes first, as in every table), then
+    ``created_at`` and ``updated_at``.
+    """
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
-    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
-    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    __abstract__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-1)
     status: Mapped[str] = mapped_column(String(16), default=PENDING)
     # Every attempt ever made, and those since the retry window (24 h) last started.
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -102,15 +103,13 @@ class WebhookDelivery(Base, Timestamped):
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
-class WebhookAttempt(Base):
-    """One HTTP request made for a delivery, as the delivery log shows it."""
+class DeliveryAttempt(Base):
+    """The columns of a delivery log: one HTTP request made for a delivery. A table adds
+    ``delivery_id``, the foreign key to its delivery table."""
 
-    __tablename__ = "webhook_attempts"
+    __abstract__ = True
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    delivery_id: Mapped[int] = mapped_column(
-        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
-    )
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-1)
     number: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(DateTime)
     duration_ms: Mapped[int] = mapped_column(Integer)
@@ -118,3 +117,28 @@ class WebhookAttempt(Base):
     error: Mapped[str | None] = mapped_column(String(500))
     response_body: Mapped[str | None] = mapped_column(Text)
     worker: Mapped[str] = mapped_column(String(128))
+
+
+class WebhookDelivery(QueuedDelivery):
+    """One event owed to one endpoint, and where its delivery stands."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("endpoint_id", "event_id"),
+        Index("ix_webhook_deliveries_status_next", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_endpoint_status_event", "endpoint_id", "status", "event_id"),
+    )
+
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+
+
+class WebhookAttempt(DeliveryAttempt):
+    """One HTTP request made for a delivery, as the delivery log shows it."""
+
+    __tablename__ = "webhook_attempts"
+
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
+    )

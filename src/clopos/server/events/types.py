@@ -61,13 +61,18 @@ def known_types() -> tuple[str, ...]:
     return CORE_TYPES + tuple(sorted(_extra_types - set(CORE_TYPES)))
 
 
+def selects_any(selector: str, names: Sequence[str]) -> bool:
+    """Whether ``selector`` (a name, ``<prefix>.*`` or ``*``) selects one of ``names``."""
+    if selector == ALL or selector in names:
+        return True
+    return selector.endswith(".*") and any(name.startswith(selector[:-1]) for name in names)
+
+
 def check_selector(selector: str) -> str:
     """``selector`` stripped, if it selects at least one known type; else ``UnknownEventType``."""
     text = selector.strip()
     names = known_types()
-    if text == ALL or text in names:
-        return text
-    if text.endswith(".*") and any(name.startswith(text[:-1]) for name in names):
+    if selects_any(text, names):
         return text
     raise UnknownEventType(
         f"{selector!r} is not an event type; use one of {', '.join(names)}, '<resource>.*' or '*'"
