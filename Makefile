@@ -53,6 +53,7 @@ format: .make-dev
 
 bench: .make-dev
 	$(BIN)/python bench/client_overhead.py
+	$(BIN)/python bench/unified_overhead.py
 
 clean:
 	rm -rf $(VENV) .make-install .make-dev .mypy_cache .ruff_cache .pytest_cache

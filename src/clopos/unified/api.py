@@ -286,16 +286,7 @@ async def _begin(
 ) -> Call:
     """Authenticate, find the connection, check the query (spec §1.2, §1.3)."""
     state = _state(request)
-    cipher = await state.ensure_cipher()
-    async with state.sessions() as session:
-        conn = await connections.resolve(
-            session,
-            authorization=request.headers.get("authorization"),
-            app_id=request.headers.get("x-apideck-app-id"),
-            consumer_id=request.headers.get("x-apideck-consumer-id"),
-            service_id=request.headers.get("x-apideck-service-id"),
-            cipher=cipher,
-        )
+    conn = await state.connection(request.headers)
     query = parse_query(request.query_params.multi_items(), filters=filters, sorts=sorts)
     client = state.pool.client(conn)
     return Call(request, state, conn, query, Upstream(client, keep_raw=query.raw))
@@ -374,24 +365,30 @@ async def _catalog(call: Call, *, products: bool) -> mapping.Catalog:
     if isinstance(cached, mapping.Catalog):
         return cached
     up = call.upstream
-    sale_types, methods, venues, catalog_products = await asyncio.gather(
-        up.sale_types(),
-        up.payment_methods(),
-        _venues(call),
-        up.products() if products else _nothing(),
-    )
+    loads: dict[str, Callable[[], Awaitable[list[dict[str, Any]]]]] = {
+        "sale_types": up.sale_types,
+        "payment_methods": up.payment_methods,
+        "venues": partial(_venues, call),
+    }
+    if products:
+        loads["products"] = up.products
+    # Kept lists are taken as they are; only the missing ones are fetched (concurrently).
+    lists: dict[str, list[dict[str, Any]] | None] = {}
+    for name in loads:
+        kept = call.cache.get(name)
+        lists[name] = kept if kept is not None else up.peek(name)
+    missing = [name for name, rows in lists.items() if rows is None]
+    if missing:
+        fetched = await asyncio.gather(*(loads[name]() for name in missing))
+        lists.update(zip(missing, fetched, strict=True))
     built = mapping.Catalog.build(
-        products=catalog_products,
-        sale_types=sale_types,
-        venues=venues,
-        payment_methods=methods,
+        products=lists.get("products") or [],
+        sale_types=lists["sale_types"] or [],
+        venues=lists["venues"] or [],
+        payment_methods=lists["payment_methods"] or [],
     )
     call.cache[key] = built
     return built
-
-
-async def _nothing() -> list[dict[str, Any]]:
-    return []
 
 
 # --- orders -------------------------------------------------------------------------------
@@ -475,11 +472,68 @@ async def _with_receipt(call: Call, order: dict[str, Any]) -> Sale:
 
 async def load_sale(call: Call, unified_id: str) -> Sale:
     """The sale named by a path id, or 404 ``EntityNotFoundError``: unknown, deleted
-    through this API (tombstoned, spec §6.4), or a receipt that belongs to an order."""
+    through this API (tombstoned, spec §6.4), or a receipt that belongs to an order.
+
+    Deleted ids are checked without a database round trip of their own where that is safe:
+
+    * ``resolve`` read the connection's deleted ids with it (``known_tombstones``, a few
+      seconds old at most): one of them answers 404 without asking Clopos, as before;
+    * a delete through ``/pos`` cancels the sale in Clopos *before* it writes the tombstone,
+      so an id deleted since then — by another process: deletes in this one empty the
+      resolution cache — is a sale Clopos shows cancelled (voided). Only such a sale is
+      looked up;
+    * a connection with more deleted ids than ``resolve`` keeps is looked up per id, while
+      Clopos is asked; a deleted id answers 404 whatever Clopos said.
+    """
     ref = mapping.parse_order_id(unified_id)
+    known = call.conn.known_tombstones
+    if known is not None and ref.text in known:
+        raise not_found("order", unified_id)
+    if known is None and call.conn.has_tombstones:
+        return await _fetch_unless_tombstoned(call, ref, unified_id)
+    sale = await _fetch_sale(call, ref, unified_id)
+    if _looks_deleted(sale) and await _is_tombstoned(call, ref.text):
+        raise not_found("order", unified_id)
+    return sale
+
+
+async def _fetch_unless_tombstoned(call: Call, ref: mapping.OrderRef, unified_id: str) -> Sale:
+    """``_fetch_sale`` with the tombstone lookup running alongside."""
+    lookup = asyncio.create_task(_is_tombstoned(call, ref.text))
+    lookup.add_done_callback(_retrieved)  # a failure after our own is not "never retrieved"
+    try:
+        sale = await _fetch_sale(call, ref, unified_id)
+    except UnifiedError:
+        if await lookup:  # deleted: 404, whatever Clopos answered
+            raise not_found("order", unified_id) from None
+        raise
+    except BaseException:
+        lookup.cancel()
+        raise
+    if await lookup:
+        raise not_found("order", unified_id)
+    return sale
+
+
+def _retrieved(task: asyncio.Task[bool]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+async def _is_tombstoned(call: Call, unified_id: str) -> bool:
     async with call.session() as session:
-        if await connections.is_tombstoned(session, call.conn, ref.text):
-            raise not_found("order", unified_id)
+        return await connections.is_tombstoned(session, call.conn, unified_id)
+
+
+def _looks_deleted(sale: Sale) -> bool:
+    """Whether Clopos shows ``sale`` cancelled, as every delete through ``/pos`` leaves it."""
+    receipt_deleted = True if sale.receipt_gone else None
+    status = mapping.unified_status(sale.order, sale.receipt, receipt_deleted=receipt_deleted)
+    return status == "voided"
+
+
+async def _fetch_sale(call: Call, ref: mapping.OrderRef, unified_id: str) -> Sale:
+    """The order (with its receipt) or receipt-only sale ``ref`` names, from Clopos."""
     venues = await _venue_ids(call)
     if ref.order_id is not None:
         order = await call.upstream.order(ref.order_id, venues)

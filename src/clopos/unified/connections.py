@@ -21,21 +21,24 @@ the same SQLite file, whose write lock the upstream call needs.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
 import re
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from functools import cached_property
+from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clopos.server.domain.timestamps import utcnow
 from clopos.server.store.models import ServerSetting
@@ -70,6 +73,31 @@ _APP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Compared against when the app id is unknown, so both failures cost the same.
 _DUMMY_DIGEST = api_key_digest("no such app")
+# How long a resolved connection is reused (ConnectionCache): the longest a change made by
+# another process (the CLI, another worker) takes to reach this one.
+RESOLVE_TTL_SECONDS: Final = 5.0
+# Consumers kept at once (the oldest goes first); with KNOWN_TOMBSTONES_MAX this bounds the
+# memory the cache can hold to about 1024 x 500 short ids.
+RESOLVE_CACHE_MAX_ENTRIES: Final = 1024
+# ``resolve`` reads a connection's tombstoned ids along with it up to this many, so that
+# ``GET /pos/orders/{id}`` needs no lookup of its own; beyond it the routes ask per id.
+KNOWN_TOMBSTONES_MAX: Final = 500
+
+
+class _Writes:
+    """Counts this process's writes to apps, connections and tombstones; a cached
+    resolution made before the latest write is not used (ConnectionCache)."""
+
+    count = 0
+
+    @classmethod
+    def happened(cls) -> None:
+        cls.count += 1
+
+
+def _written() -> None:
+    """Call after every committed write that ``resolve`` could see differently."""
+    _Writes.happened()
 
 
 # --- value objects -------------------------------------------------------------------------
@@ -146,6 +174,10 @@ class Connection:
     # Whether any unified id was deleted through this connection when it was resolved: with
     # False (the usual case) routes may skip the per-id tombstone lookup.
     has_tombstones: bool = True
+    # The deleted ids themselves when ``resolve`` read them (at most KNOWN_TOMBSTONES_MAX;
+    # empty without tombstones); None when not read (too many, or not resolved by
+    # ``resolve``): then a route asks ``is_tombstoned`` per id.
+    known_tombstones: frozenset[str] | None = None
 
     def __repr__(self) -> str:
         return (
@@ -163,7 +195,7 @@ class Connection:
         """Whether the upstream is the server this unified layer is attached to."""
         return self.base_url == SELF_UPSTREAM
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         """Changes whenever anything the upstream client depends on changes."""
         parts = (
@@ -408,6 +440,7 @@ async def add_app(
         raise UnifiedError(
             409, "ConflictError", f"Application {app!r} already exists", {"app_id": app}
         ) from None
+    _written()
     return key
 
 
@@ -499,6 +532,7 @@ async def add_consumer(
             f"Consumer {spec.consumer_id!r} of application {spec.app_id!r} already exists",
             {"consumer_id": spec.consumer_id, "service_id": spec.service_id},
         ) from None
+    _written()
     return _info(app.app_id, row)
 
 
@@ -562,6 +596,7 @@ async def remove_consumer(
     removed = row.id
     await session.delete(row)
     await session.commit()
+    _written()
     return removed
 
 
@@ -722,7 +757,124 @@ async def resolve(
         from clopos.settings import Settings
 
         cipher = await load_cipher(session, Settings().secret_key)
-    return _opened(app.app_id, row, cipher, has_tombstones=bool(tombstones))
+    conn = _opened(app.app_id, row, cipher, has_tombstones=bool(tombstones))
+    known: frozenset[str] | None = frozenset()
+    if tombstones:
+        ids = (
+            await session.scalars(
+                select(UnifiedTombstone.unified_id)
+                .where(UnifiedTombstone.connection_id == row.id)
+                .limit(KNOWN_TOMBSTONES_MAX + 1)
+            )
+        ).all()
+        known = frozenset(ids) if len(ids) <= KNOWN_TOMBSTONES_MAX else None
+    return dataclasses.replace(conn, known_tombstones=known)
+
+
+# --- resolving without the database: a short-lived cache -----------------------------------
+
+_CacheKey = tuple[str, str, str, str]
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    expires: float  # on the cache's clock
+    writes: int  # _Writes.count before the database was read
+    conn: Connection
+
+
+class ConnectionCache:
+    """Successful ``resolve`` answers, reused for ``ttl`` seconds (one per app: the routes'
+    ``UnifiedState`` holds it, with the app's cipher).
+
+    The key is the SHA-256 of the presented API key with the app, consumer and service ids
+    as sent (trimmed; the service lower-cased), so a hit means that these very headers
+    passed every check of ``resolve`` less than ``ttl`` seconds ago. Failures are never
+    kept: a refused call always asks the database, and wrong keys cannot fill the cache.
+
+    Staleness: a write through this module in this process (``add_app``, ``add_consumer``,
+    ``remove_consumer``, ``tombstone``; the ``/pos/admin`` routes and ``DELETE
+    /pos/orders/{id}`` use them) makes every earlier entry unusable at once. A write by
+    another process (``clopos unified consumer …``, another worker) is seen within ``ttl``
+    seconds. ``ttl <= 0`` turns the cache off.
+    """
+
+    def __init__(
+        self,
+        *,
+        ttl: float = RESOLVE_TTL_SECONDS,
+        max_entries: int = RESOLVE_CACHE_MAX_ENTRIES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl = ttl
+        self.max_entries = max(1, max_entries)
+        self._clock = clock
+        self._entries: dict[_CacheKey, _Resolved] = {}
+        self._writes = _Writes.count
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def clear(self) -> None:
+        """Forget every resolution (the next call of each consumer reads the database)."""
+        self._entries.clear()
+
+    async def resolve(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        authorization: str | None,
+        app_id: str | None,
+        consumer_id: str | None,
+        service_id: str | None,
+        cipher: SecretCipher,
+    ) -> Connection:
+        """``resolve``'s answer for these headers: remembered, or read in a short session of
+        its own (closed before this returns). Errors are ``resolve``'s, in its order."""
+        writes = _Writes.count
+        if writes != self._writes:
+            self._entries.clear()
+            self._writes = writes
+        key = _cache_key(authorization, app_id, consumer_id, service_id)
+        now = self._clock()
+        hit = self._entries.get(key) if key is not None else None
+        if hit is not None and hit.expires > now and hit.writes == writes:
+            return hit.conn
+        async with sessions() as session:
+            conn = await resolve(
+                session,
+                authorization=authorization,
+                app_id=app_id,
+                consumer_id=consumer_id,
+                service_id=service_id,
+                cipher=cipher,
+            )
+        if key is not None and self.ttl > 0:
+            self._store(key, _Resolved(now + self.ttl, writes, conn), now)
+        return conn
+
+    def _store(self, key: _CacheKey, entry: _Resolved, now: float) -> None:
+        if key not in self._entries and len(self._entries) >= self.max_entries:
+            for stale in [k for k, e in self._entries.items() if e.expires <= now]:
+                del self._entries[stale]
+            if len(self._entries) >= self.max_entries:
+                del self._entries[next(iter(self._entries))]  # the oldest
+        self._entries[key] = entry
+
+
+def _cache_key(
+    authorization: str | None, app_id: str | None, consumer_id: str | None, service_id: str | None
+) -> _CacheKey | None:
+    try:
+        key = bearer_key(authorization)
+    except UnifiedError:
+        return None  # resolve refuses it
+    return (
+        api_key_digest(key),
+        (app_id or "").strip(),
+        (consumer_id or "").strip(),
+        (service_id or "").strip().lower(),
+    )
 
 
 # --- tombstones (spec §6.4) ------------------------------------------------------------------
@@ -739,6 +891,7 @@ async def tombstone(session: AsyncSession, conn: Connection, unified_id: str) ->
     except IntegrityError:
         await session.rollback()
         return False
+    _written()  # the connection now has tombstones: cached resolutions say otherwise
     return True
 
 

@@ -6,7 +6,8 @@ standalone one of ``clopos unified serve``): it stores a ``UnifiedState`` in
 shutdown and mounts the admin routes. Routes then take:
 
 * ``ConnectionDep`` — the caller's ``Connection`` (headers checked, spec §1.2), resolved in
-  a short session of its own that is closed before the route runs;
+  a short session of its own that is closed before the route runs, or reused from the last
+  few seconds (``UnifiedState.connection``, ``connections.ConnectionCache``);
 * ``UpstreamDep`` — the pooled ``AsyncCloposClient`` of that connection;
 * ``UnifiedStateDep`` — the state itself (``sessions`` for tombstones and idempotency keys).
 """
@@ -14,7 +15,7 @@ shutdown and mounts the admin routes. Routes then take:
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -24,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clopos.client import AsyncCloposClient
 from clopos.settings import Settings
-from clopos.unified.connections import Connection, load_cipher, resolve
+from clopos.unified.connections import Connection, ConnectionCache, load_cipher
 from clopos.unified.crypto import SecretCipher
 from clopos.unified.pool import UpstreamPool
 
@@ -38,12 +39,14 @@ KEY_IN_DATABASE_WARNING = (
 
 @dataclass
 class UnifiedState:
-    """Settings, sessions, the secret cipher (after startup) and the upstream pool."""
+    """Settings, sessions, the secret cipher (after startup), the upstream pool and the
+    recently resolved connections."""
 
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
     pool: UpstreamPool
     cipher: SecretCipher | None = field(default=None, repr=False)
+    resolved: ConnectionCache = field(default_factory=ConnectionCache, repr=False)
 
     async def start(self) -> None:
         """Load (or, first time without ``CLOPOS_SECRET_KEY``, create) the secret key."""
@@ -62,6 +65,18 @@ class UnifiedState:
             await self.start()
         assert self.cipher is not None
         return self.cipher
+
+    async def connection(self, headers: Mapping[str, str]) -> Connection:
+        """The caller's connection from its Apideck headers (errors: spec §1.2), reused for
+        a few seconds (``connections.ConnectionCache``)."""
+        return await self.resolved.resolve(
+            self.sessions,
+            authorization=headers.get("authorization"),
+            app_id=headers.get("x-apideck-app-id"),
+            consumer_id=headers.get("x-apideck-consumer-id"),
+            service_id=headers.get("x-apideck-service-id"),
+            cipher=await self.ensure_cipher(),
+        )
 
 
 def install(
@@ -109,17 +124,7 @@ UnifiedStateDep = Annotated[UnifiedState, Depends(unified_state)]
 
 async def current_connection(request: Request, state: UnifiedStateDep) -> Connection:
     """The caller's connection, from the Apideck headers (errors: spec §1.2)."""
-    headers = request.headers
-    cipher = await state.ensure_cipher()
-    async with state.sessions() as session:
-        return await resolve(
-            session,
-            authorization=headers.get("authorization"),
-            app_id=headers.get("x-apideck-app-id"),
-            consumer_id=headers.get("x-apideck-consumer-id"),
-            service_id=headers.get("x-apideck-service-id"),
-            cipher=cipher,
-        )
+    return await state.connection(request.headers)
 
 
 ConnectionDep = Annotated[Connection, Depends(current_connection)]

@@ -84,11 +84,13 @@ def plain(value: Any) -> Any:
 
     Models are dumped with their wire names (``by_alias``), only the fields the answer had
     (``exclude_unset``, so a missing key stays missing) and Python values (``Decimal``
-    money stays exact).
+    money stays exact). The dump is already plain all the way down (pydantic dumps nested
+    models, and extra fields hold decoded JSON), so it is not walked again: this runs on
+    every Clopos answer.
     """
     dump = getattr(value, "model_dump", None)
     if callable(dump):
-        return plain(dump(by_alias=True, exclude_unset=True, mode="python"))
+        return dump(by_alias=True, exclude_unset=True, mode="python")
     if isinstance(value, Mapping):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -104,8 +106,11 @@ _ENVELOPE_KEYS: Final = frozenset(
 
 def data_of(result: Any) -> Any:
     """The ``data`` of an Open API envelope (``{success, data, …}``), else ``result`` as is."""
-    body = plain(result)
-    if isinstance(body, dict) and "data" in body and set(body) - {"data"} <= _ENVELOPE_KEYS:
+    return _unwrap(plain(result))
+
+
+def _unwrap(body: Any) -> Any:
+    if isinstance(body, dict) and "data" in body and body.keys() - {"data"} <= _ENVELOPE_KEYS:
         return body["data"]
     return body
 
@@ -371,7 +376,7 @@ class Upstream:
                 self.raw[label] = [*earlier, body]
             else:
                 self.raw[label] = body
-        return data_of(body)
+        return _unwrap(body)
 
     @staticmethod
     def _venue(venue_id: int | str | None) -> dict[str, str] | None:
@@ -408,6 +413,17 @@ class Upstream:
         rows = await load()
         entries[name] = (now + self.catalog_ttl, rows)
         return list(rows)
+
+    def peek(self, name: str) -> list[dict[str, Any]] | None:
+        """What ``name`` (``"venues"``, ``"sale_types"``, ``"payment_methods"``,
+        ``"products"``) would return now without asking Clopos; ``None`` when it would ask
+        (nothing fresh kept, or a ``raw=true`` call)."""
+        if self.keep_raw or self.catalog_ttl <= 0:
+            return None
+        hit = _CATALOG_CACHE.get(self.client, {}).get(name)
+        if hit is None or hit[0] <= time.monotonic():
+            return None
+        return list(hit[1])
 
     async def venues(self) -> list[dict[str, Any]]:
         """The brand's venues (``GET venues``)."""
