@@ -629,6 +629,12 @@ def test_an_oversized_body_is_a_413_in_the_unified_shape(pos: Pos) -> None:
     assert body["detail"] == {"max_bytes": 1_048_576}
 
 
+def test_a_declared_oversized_body_is_a_413_in_the_unified_shape(pos: Pos) -> None:
+    big = b'{"note": "' + b"x" * 1_100_000 + b'"}'  # httpx declares its Content-Length
+    body = pos.fails("POST", "/pos/orders", 413, "RequestValidationError", content=big)
+    assert body["detail"] == {"max_bytes": 1_048_576}
+
+
 @pytest.fixture(scope="module")
 def tight_upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """Another demo Clopos server that allows 3 requests a minute per brand (spec §8)."""
