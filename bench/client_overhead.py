@@ -18,10 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -30,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from _server import start_server
 
 from clopos.client import AsyncCloposClient, CloposClient, _parsing
 from clopos.server.demo import DEMO_BRAND, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_INTEGRATOR
@@ -47,44 +45,6 @@ CREDS: dict[str, Any] = {
     "brand": DEMO_BRAND,
     "integrator_id": DEMO_INTEGRATOR,
 }
-
-
-def free_port() -> int:
-    """A TCP port of 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def start_server(root: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """``clopos serve --seed-demo`` on a free port; returns once ``/health`` answers."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLOPOS_")}
-    env["CLOPOS_DATABASE_URL"] = f"sqlite+aiosqlite:///{root / 'bench.db'}"
-    env["CLOPOS_RATE_LIMIT_ENABLED"] = "false"
-    clopos = Path(sys.executable).parent / "clopos"
-    with (root / "serve.log").open("wb") as log:
-        process = subprocess.Popen(
-            [str(clopos), "serve", "--seed-demo", "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server exited:\n{(root / 'serve.log').read_text()}")
-        try:
-            if httpx.get(f"{base_url}/health", timeout=1.0).status_code == 200:
-                return process, base_url
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    process.kill()
-    raise SystemExit("server did not start within 30 s")
 
 
 def seed_receipts(base_url: str) -> None:

@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-import httpx
+from _server import CLOPOS, clean_env, start_server
 
 # Deliberately no clopos imports at module level: this process must stay small. Linux
 # carries a parent's peak RSS into every child it forks (the child's ``ru_maxrss`` is at
@@ -44,7 +43,6 @@ DEMO = {
     "CLOPOS_BRAND": "openapitest",
     "CLOPOS_INTEGRATOR_ID": "demo-integrator",
 }
-CLOPOS = Path(sys.executable).parent / "clopos"
 DAYS = 100
 FIRST_DAY = date(2025, 1, 1)
 FETCH_ALL_CHILD = """
@@ -61,18 +59,6 @@ async def main() -> None:
 
 asyncio.run(main())
 """
-
-
-def free_port() -> int:
-    """A TCP port of 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("CLOPOS_")}
 
 
 def seed_into(url: str, receipts: int) -> None:
@@ -95,34 +81,6 @@ def seed_into(url: str, receipts: int) -> None:
 
     upgrade(url)
     asyncio.run(seed())
-
-
-def start_server(root: Path, url: str) -> tuple[subprocess.Popen[bytes], str]:
-    """``clopos serve`` on a free port; returns once ``/health`` answers."""
-    port = free_port()
-    env = clean_env()
-    env.update(CLOPOS_DATABASE_URL=url, CLOPOS_RATE_LIMIT_ENABLED="false")
-    with (root / "serve.log").open("wb") as log:
-        process = subprocess.Popen(
-            [str(CLOPOS), "serve", "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server exited:\n{(root / 'serve.log').read_text()}")
-        try:
-            if httpx.get(f"{base_url}/health", timeout=1.0).status_code == 200:
-                return process, base_url
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    process.kill()
-    raise SystemExit("server did not start within 60 s")
 
 
 @dataclass(frozen=True)
@@ -181,7 +139,7 @@ def main() -> None:
         check=True,
     )
     print(f"seeded {args.receipts} receipts in {time.perf_counter() - started:.1f} s ({root})")
-    server, base_url = start_server(root, url)
+    server, base_url = start_server(root, database_url=url, seed_demo=False)
     env = clean_env()
     env.update(DEMO, CLOPOS_BASE_URL=base_url)
     last_day = (FIRST_DAY + timedelta(days=DAYS - 1)).isoformat()

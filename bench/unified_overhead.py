@@ -30,8 +30,6 @@ It prints figures only (no assertions); the server is stopped at the end.
 
 from __future__ import annotations
 
-import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from _server import start_server
 
 from clopos.client import CloposClient
 from clopos.server.demo import (
@@ -74,46 +73,6 @@ UNIFIED_HEADERS = {
 }
 
 Call = Callable[[], object]
-
-
-def free_port() -> int:
-    """A TCP port of 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def start_server(root: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """``clopos serve --seed-demo`` on a free port; returns once ``/health`` answers."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLOPOS_")}
-    env["CLOPOS_DATABASE_URL"] = f"sqlite+aiosqlite:///{root / 'bench.db'}"
-    env["CLOPOS_RATE_LIMIT_ENABLED"] = "false"
-    env["CLOPOS_ADMIN_TOKEN"] = ADMIN_TOKEN
-    env["CLOPOS_WEBHOOK_WORKER"] = "false"
-    clopos = Path(sys.executable).parent / "clopos"
-    with (root / "serve.log").open("wb") as log:
-        process = subprocess.Popen(
-            [str(clopos), "serve", "--seed-demo", "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server exited:\n{(root / 'serve.log').read_text()}")
-        try:
-            if httpx.get(f"{base_url}/health", timeout=1.0).status_code == 200:
-                return process, base_url
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    process.kill()
-    raise SystemExit("server did not start within 30 s")
 
 
 def _data(answer: Any) -> Any:
@@ -225,7 +184,10 @@ def delete_through_pos(http: httpx.Client, base_url: str, order_id: int) -> None
 def main() -> None:
     """Start the server, measure both orders (and a consumer with a tombstone), stop it."""
     with tempfile.TemporaryDirectory() as tmp:
-        process, base_url = start_server(Path(tmp))
+        process, base_url = start_server(
+            Path(tmp),
+            extra_env={"CLOPOS_ADMIN_TOKEN": ADMIN_TOKEN, "CLOPOS_WEBHOOK_WORKER": "false"},
+        )
         try:
             with (
                 CloposClient(base_url=base_url, venue_id=DEMO_VENUE, **CREDS) as client,
