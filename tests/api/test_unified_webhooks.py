@@ -166,6 +166,9 @@ async def test_subscribe_list_change_rotate_delete(client: httpx.AsyncClient) ->
         ({"api_base_url": "not a url"}, "api_base_url", "http(s) URL"),
         ({"description": "x" * 501}, "description", "500"),
         ({"events": ["*"]}, "events", "Unknown field 'events'"),
+        ({"secret": "too-short"}, "secret", "16-512 printable ASCII"),
+        ({"secret": "has a space in it, sadly"}, "secret", "without spaces"),
+        ({"secret": 1234567890123456}, "secret", "printable ASCII"),
     ],
 )
 async def test_bad_subscriptions_are_400_naming_the_field(
@@ -241,6 +244,23 @@ async def test_refusals(client: httpx.AsyncClient) -> None:
 
 
 # --- delivery ------------------------------------------------------------------------------
+
+
+async def test_a_chosen_secret_such_as_the_api_key_signs_the_deliveries(
+    client: httpx.AsyncClient, worker: WebhookWorker
+) -> None:
+    # An app built for Apideck verifies x-apideck-signature with its API key (Apideck's
+    # guide); it subscribes with that key as the secret and its verification code works as is.
+    with Receiver() as receiver:
+        hook = await subscribe(client, f"{receiver.url}/keyed", secret="demo-unified-key")
+        assert hook["secret"] == "demo-unified-key"
+        order_id = await new_order(client)
+        await work_until(worker, lambda: len(receiver.accepted("/keyed")) >= 1)
+        (request,) = receiver.accepted("/keyed")
+        document = verify("demo-unified-key", request.body, request.headers["x-apideck-signature"])
+        assert document["payload"]["entity_id"] == order_id
+        listed = ok(await client.get(HOOKS, headers=ADMIN))
+        assert "demo-unified-key" not in json.dumps(listed)
 
 
 async def test_the_order_life_in_apideck_format_next_to_clopos_webhooks(

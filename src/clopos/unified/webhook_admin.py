@@ -7,7 +7,7 @@ Same authentication and envelopes as the rest of ``/pos/admin`` (``clopos.unifie
 | route | what |
 |---|---|
 | ``POST /webhooks`` ``{app_id, consumer_id, url, event_types?, description?, enabled?,
-  api_base_url?}`` | 201, ``data.secret`` shown once |
+  api_base_url?, secret?}`` | 201, ``data.secret`` shown once |
 | ``GET /webhooks?app_id=&consumer_id=`` | subscriptions with delivery counts |
 | ``GET /webhooks/{id}`` | one |
 | ``PATCH /webhooks/{id}`` ``{url?, event_types?, description?, enabled?}`` | changed |
@@ -40,7 +40,16 @@ MAX_BODY_BYTES = 64 * 1024
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 _CREATE_FIELDS = frozenset(
-    {"app_id", "consumer_id", "url", "event_types", "description", "enabled", "api_base_url"}
+    {
+        "app_id",
+        "consumer_id",
+        "url",
+        "event_types",
+        "description",
+        "enabled",
+        "api_base_url",
+        "secret",
+    }
 )
 _UPDATE_FIELDS = frozenset({"url", "event_types", "description", "enabled"})
 RESOURCE = "webhooks"
@@ -125,6 +134,7 @@ async def create_webhook(request: Request) -> Response:
             description=body.get("description"),
             enabled=body.get("enabled", True),
             api_base_url=base,
+            secret=body.get("secret"),
         )
     return _respond(201, "add", data)
 

@@ -230,6 +230,30 @@ async def _brand_id(session: AsyncSession, slug: str) -> int | None:
     return found
 
 
+MIN_SECRET_LENGTH = 16
+MAX_SECRET_LENGTH = 512
+
+
+def check_secret(value: Any) -> str | None:
+    """A caller-chosen signing secret: printable ASCII without spaces, 16–512 characters
+    (long enough to resist guessing); ``None`` when absent, meaning "generate one"."""
+    if value is None:
+        return None
+    if (
+        not isinstance(value, str)
+        or not MIN_SECRET_LENGTH <= len(value) <= MAX_SECRET_LENGTH
+        or not all("!" <= ch <= "~" for ch in value)
+    ):
+        message = (
+            f"secret must be {MIN_SECRET_LENGTH}-{MAX_SECRET_LENGTH} printable ASCII "
+            "characters without spaces"
+        )
+        raise UnifiedError(
+            400, "RequestValidationError", message, {"invalid": [{"secret": message}]}
+        )
+    return value
+
+
 async def create_webhook(
     session: AsyncSession,
     box: SecretBox,
@@ -241,10 +265,13 @@ async def create_webhook(
     description: Any = None,
     enabled: bool = True,
     api_base_url: Any,
+    secret: Any = None,
 ) -> dict[str, Any]:
     """Subscribe a consumer's URL to its unified events from now on; commits.
 
     Returns the subscription with its new ``secret`` (shown only here and on rotation).
+    ``secret`` may be chosen by the caller — an app built for Apideck verifies signatures
+    with its API key, so it passes that key here; otherwise one is generated.
     400 for bad input, 404 ``ConnectionNotFoundError``, 422 when the connection has no
     event source here, 409 past :data:`MAX_WEBHOOKS_PER_CONSUMER`.
     """
@@ -261,6 +288,7 @@ async def create_webhook(
     selectors = check_event_types(event_types)
     text = check_description(description)
     base = check_api_base_url(api_base_url)
+    chosen = check_secret(secret)
     conn = await _connection(session, app, consumer)
     if not is_local_upstream(conn.base_url, base):
         raise _no_event_source(
@@ -282,7 +310,7 @@ async def create_webhook(
             f"A consumer may have at most {MAX_WEBHOOKS_PER_CONSUMER} webhooks; delete one first",
             {"consumer_id": consumer},
         )
-    secret = new_secret()
+    secret = chosen or new_secret()
     now = utcnow()
     webhook = UnifiedWebhook(
         connection_id=conn.id,
