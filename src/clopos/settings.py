@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     webhook_retry_max_seconds: float = Field(default=3600.0, gt=0)
     webhook_retry_window_seconds: float = Field(default=86400.0, gt=0)
     webhook_batch_size: int = Field(default=10, ge=1, le=100)
+    # Events (and their finished deliveries) older than this are pruned; 0 keeps them all.
+    event_retention_days: int = Field(default=30, ge=0)
     # scrypt cost for client secrets; lowered only by the test suite.
     secret_hash_n: int = Field(default=2**14, ge=2)
 

@@ -5,6 +5,8 @@
 * ``clopos webhook list --brand B`` and ``clopos webhook remove ID --brand B``;
 * ``clopos worker`` — deliver webhooks in this process until SIGTERM/Ctrl-C (for servers
   started with ``CLOPOS_WEBHOOK_WORKER=false``, or to add delivery capacity).
+* ``clopos events prune [--days N]`` — delete events older than the retention window
+  (``CLOPOS_EVENT_RETENTION_DAYS``) with their finished deliveries; prints the counts.
 
 Helpers of ``clopos.cli`` are imported inside the commands: that module imports this one.
 """
@@ -16,6 +18,7 @@ from typing import Annotated
 import typer
 
 webhook_app = typer.Typer(help="Webhook endpoints (signed event deliveries).", no_args_is_help=True)
+events_app = typer.Typer(help="The event outbox (feed and webhooks).", no_args_is_help=True)
 BrandOption = Annotated[str, typer.Option("--brand", help="Brand slug.")]
 DEFAULT_BRAND = "openapitest"
 
@@ -23,6 +26,7 @@ DEFAULT_BRAND = "openapitest"
 def register(app: typer.Typer) -> None:
     """Add this package's commands to the main `clopos` app."""
     app.add_typer(webhook_app, name="webhook")
+    app.add_typer(events_app, name="events")
     app.command("worker")(worker)
 
 
@@ -214,3 +218,53 @@ def worker(
         raise fail(f"worker stopped: database error on {where}: {_first_line(exc)}") from None
     if once:
         out.print(f"{handled} delivery attempt(s) made", highlight=False)
+
+
+@events_app.command("prune")
+def events_prune(
+    days: Annotated[
+        str | None,
+        typer.Option(
+            "--days",
+            help="Keep this many days of events (default: CLOPOS_EVENT_RETENTION_DAYS; "
+            "0 keeps everything).",
+        ),
+    ] = None,
+) -> None:
+    """Delete old events with their delivered or failed deliveries; prints the counts.
+
+    Events still owed to a receiver (a pending delivery, or not yet translated for a
+    unified subscription) are kept whatever their age."""
+    import asyncio
+
+    from clopos.cli import _first_line, _safe_url, _settings, _upgrade, fail, out
+    from clopos.server.events.retention import Pruned, prune_events
+    from clopos.server.store.db import create_engine, session_factory
+
+    keep_days: int | None = None
+    if days is not None:
+        text = days.strip()
+        if not text.isascii() or not text.isdigit() or len(text) > 6:
+            raise fail(f"--days must be a whole number of days, 0 or more; got {days!r}")
+        keep_days = int(text)
+    settings = _settings()
+    if keep_days is None:
+        keep_days = settings.event_retention_days
+    _upgrade(settings)
+
+    async def run() -> Pruned:
+        engine = create_engine(settings.database_url)
+        try:
+            return await prune_events(session_factory(engine), days=keep_days)
+        finally:
+            await engine.dispose()
+
+    try:
+        pruned = asyncio.run(run())
+    except Exception as exc:
+        where = _safe_url(settings.database_url)
+        raise fail(f"prune stopped: database error on {where}: {_first_line(exc)}") from None
+    if keep_days == 0:
+        out.print("retention is 0 days: every event is kept", highlight=False)
+    for line in pruned.lines():
+        out.print(line, highlight=False)

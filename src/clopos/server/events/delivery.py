@@ -339,6 +339,8 @@ class WebhookWorker:
         self.lease_seconds = self.timeout + LEASE_MARGIN_SECONDS
         self._box: SecretBox | None = None
         self._stop: asyncio.Event | None = None
+        # time.monotonic() at which run() next prunes old events (retention); 0 = at once.
+        self._next_prune_at = 0.0
         self._http = httpx.AsyncClient(
             timeout=self.timeout,
             follow_redirects=False,
@@ -366,6 +368,7 @@ class WebhookWorker:
         log.info("webhook worker %s started", self.name)
         self._stop = stop
         while not stop.is_set():
+            await self.prune_if_due()
             try:
                 handled = await self.run_once()
             except Exception:
@@ -375,6 +378,22 @@ class WebhookWorker:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=self.settings.webhook_poll_seconds)
         log.info("webhook worker %s stopped", self.name)
+
+    async def prune_if_due(self) -> None:
+        """Prune events past ``CLOPOS_EVENT_RETENTION_DAYS`` at most once an hour (a
+        clock check otherwise); a failed prune is logged and tried again next hour."""
+        from clopos.server.events.retention import PRUNE_INTERVAL_SECONDS, prune_events
+
+        if self.settings.event_retention_days == 0 or time.monotonic() < self._next_prune_at:
+            return
+        self._next_prune_at = time.monotonic() + PRUNE_INTERVAL_SECONDS
+        try:
+            pruned = await prune_events(self.sessions, days=self.settings.event_retention_days)
+        except Exception:
+            log.exception("webhook worker %s: pruning old events failed", self.name)
+            return
+        if pruned.events:
+            log.info("webhook worker %s pruned %s", self.name, pruned.summary())
 
     async def run_once(self) -> int:
         """One round: the Clopos endpoints' due deliveries and the unified subscriptions'
